@@ -1,0 +1,11 @@
+"""Django app configuration for the audit log."""
+
+from django.apps import AppConfig
+
+
+class AuditConfig(AppConfig):
+    """The audit app: its events are written only through ``audit.services``."""
+
+    name = "audit"
+    verbose_name = "Audit trail"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,80 @@
+"""The hash chain: canonical serialization of an event and verification of the whole log."""
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from .models import GENESIS_HASH
+
+# The fields a hash covers, in a fixed order; adding one changes every hash, so only append.
+HASHED_FIELDS = (
+    "seq",
+    "created_at",
+    "kind",
+    "outcome",
+    "method",
+    "url",
+    "status_code",
+    "duration_ms",
+    "bytes",
+    "sha256",
+    "attempt",
+    "run_id",
+    "product_id",
+    "actor",
+    "message",
+    "details",
+    "prev_hash",
+)
+
+
+def canonical_json(value) -> str:
+    """One spelling for one value: sorted keys, no spaces, UTF-8 kept."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def canonical_time(moment: datetime) -> str:
+    """UTC with microseconds, the precision every supported database keeps."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def event_hash(fields: dict) -> str:
+    """sha256 over the canonical form of an event's hashed fields."""
+    payload = {name: fields[name] for name in HASHED_FIELDS}
+    payload["created_at"] = canonical_time(payload["created_at"])
+    return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """What ``verify_chain`` found: the count and head when intact, else the first break."""
+
+    count: int
+    head_hash: str
+    broken_seq: int | None = None
+    problem: str = ""
+
+    @property
+    def intact(self) -> bool:
+        """Whether every event checked out."""
+        return self.broken_seq is None
+
+
+def verify_chain(events: Iterable, *, start_seq: int = 1, start_hash: str = GENESIS_HASH) -> ChainReport:
+    """Walk events in ``seq`` order and report the first one changed, removed or reordered."""
+    expected_seq, previous_hash, count = start_seq, start_hash, 0
+    for event in events:
+        fields = {name: getattr(event, name) for name in HASHED_FIELDS}
+        if event.seq != expected_seq:
+            problem = f"expected event #{expected_seq} but found #{event.seq}: removed or reordered"
+            return ChainReport(count, previous_hash, expected_seq, problem)
+        if event.prev_hash != previous_hash:
+            problem = f"event #{event.seq} does not link to the event before it: removed or reordered"
+            return ChainReport(count, previous_hash, event.seq, problem)
+        if event_hash(fields) != event.hash:
+            problem = f"event #{event.seq} does not match its hash: changed"
+            return ChainReport(count, previous_hash, event.seq, problem)
+        expected_seq, previous_hash, count = event.seq + 1, event.hash, count + 1
+    return ChainReport(count, previous_hash)

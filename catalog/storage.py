@@ -1,0 +1,47 @@
+"""Media storage whose writes are atomic: a file appears whole under its name, or not at all."""
+
+import os
+import tempfile
+from contextlib import suppress
+from pathlib import Path
+
+from django.core.files.storage import FileSystemStorage
+
+PARTIAL_SUFFIX = ".part"
+DEFAULT_FILE_MODE = 0o644
+
+
+class AtomicFileSystemStorage(FileSystemStorage):
+    """FileSystemStorage that writes to a hidden ``.part`` file and renames it into place.
+
+    A process killed mid-write leaves only a ``.part`` file, never a truncated image
+    under a real name; ``remove_partial_files`` sweeps those up at the next sync.
+    """
+
+    def _save(self, name, content):
+        full_path = Path(self.path(name))
+        full_path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp_path = tempfile.mkstemp(dir=full_path.parent, prefix=".", suffix=PARTIAL_SUFFIX)
+        try:
+            with os.fdopen(handle, "wb") as temp_file:
+                for chunk in content.chunks():
+                    temp_file.write(chunk)
+                temp_file.flush()
+                os.fsync(temp_file.fileno())
+            os.chmod(temp_path, self.file_permissions_mode or DEFAULT_FILE_MODE)
+            os.replace(temp_path, full_path)
+        except BaseException:
+            with suppress(FileNotFoundError):
+                os.unlink(temp_path)
+            raise
+        return str(name).replace("\\", "/")
+
+    def remove_partial_files(self) -> int:
+        """Delete ``.part`` files a killed writer left behind; return how many."""
+        root = Path(self.location)
+        removed = 0
+        for partial in root.rglob(f"*{PARTIAL_SUFFIX}") if root.is_dir() else ():
+            with suppress(FileNotFoundError):
+                partial.unlink()
+                removed += 1
+        return removed

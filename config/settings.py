@@ -1,0 +1,166 @@
+"""Django settings, every value read from the environment with a working default.
+
+The README lists each variable. Values are parsed here once; the apps read them
+through small accessors (``catalog/conf.py``) so tests can override them.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+MIB = 1024 * 1024
+
+
+def env_str(name: str, default: str) -> str:
+    """The variable's value, or the default when it is unset or empty."""
+    return os.environ.get(name) or default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """A yes/no variable: 1, true, yes and on (any case) mean yes."""
+    value = os.environ.get(name)
+    if not value:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str) -> list[str]:
+    """A comma-separated variable, blanks dropped."""
+    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+def env_int(name: str, default: int) -> int:
+    """A whole-number variable; a clear error instead of a traceback deep in Django."""
+    value = env_str(name, str(default))
+    try:
+        return int(value)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name} must be a whole number, got {value!r}") from error
+
+
+def env_float(name: str, default: float) -> float:
+    """A number variable, in seconds or a factor."""
+    value = env_str(name, str(default))
+    try:
+        return float(value)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}") from error
+
+
+DEBUG = env_bool("DEBUG", True)
+DEVELOPMENT_SECRET_KEY = "django-insecure-development-key-change-me"
+SECRET_KEY = env_str("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "audit",
+    "catalog",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "config.wsgi.application"
+
+DATABASES = {
+    "default": dj_database_url.parse(env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"), conn_max_age=60)
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A sync writes while pages read: WAL lets readers run beside the writer, IMMEDIATE
+    # takes the write lock at BEGIN (no lock-upgrade deadlock) and the timeout makes a
+    # second writer wait instead of failing with "database is locked".
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    # A file, not memory, so tests can use threads and subprocesses as production does.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media"))).resolve()
+
+STORAGES = {
+    # Writes land under a temporary name and are renamed into place, so a crash never
+    # leaves a partial image visible. Only the storage API is used, so an S3 backend
+    # can replace this one.
+    "default": {
+        "BACKEND": "catalog.storage.AtomicFileSystemStorage",
+        "OPTIONS": {"allow_overwrite": True},
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# The DummyJSON source and the HTTP client's limits.
+DUMMYJSON_BASE_URL = env_str("DUMMYJSON_BASE_URL", "https://dummyjson.com")
+DUMMYJSON_TIMEOUT = env_str("DUMMYJSON_TIMEOUT", "3.05,10")
+DUMMYJSON_RETRIES = env_int("DUMMYJSON_RETRIES", 3)
+DUMMYJSON_BACKOFF = env_float("DUMMYJSON_BACKOFF", 0.5)
+DUMMYJSON_DEADLINE = env_float("DUMMYJSON_DEADLINE", 30.0)
+CATALOG_IMAGE_HOSTS = env_list("CATALOG_IMAGE_HOSTS", "cdn.dummyjson.com")
+CATALOG_IMAGE_FORMATS = [fmt.upper() for fmt in env_list("CATALOG_IMAGE_FORMATS", "JPEG,PNG,WEBP")]
+CATALOG_MAX_IMAGE_BYTES = env_int("CATALOG_MAX_IMAGE_BYTES", 5 * MIB)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "catalog": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+        "audit": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+    },
+}

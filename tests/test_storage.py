@@ -1,0 +1,50 @@
+"""Media writes are atomic: a file appears whole under its name or not at all."""
+
+from pathlib import Path
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+
+def files_under(root) -> list[str]:
+    """Every file below root, relative, hidden ones included."""
+    return sorted(str(path.relative_to(root)) for path in Path(root).rglob("*") if path.is_file())
+
+
+def test_save_writes_the_file_and_leaves_no_partial(settings):
+    name = default_storage.save("products/1/1.webp", ContentFile(b"abc"))
+
+    assert name == "products/1/1.webp"
+    assert files_under(settings.MEDIA_ROOT) == ["products/1/1.webp"]
+    assert (Path(settings.MEDIA_ROOT) / name).stat().st_mode & 0o777 == 0o644
+
+
+def test_save_replaces_an_existing_file_in_place(settings):
+    default_storage.save("products/1/1.webp", ContentFile(b"old"))
+    default_storage.save("products/1/1.webp", ContentFile(b"new"))
+
+    assert (Path(settings.MEDIA_ROOT) / "products/1/1.webp").read_bytes() == b"new"
+    assert files_under(settings.MEDIA_ROOT) == ["products/1/1.webp"]
+
+
+def test_a_failed_write_leaves_neither_the_file_nor_a_partial(settings, mocker):
+    mocker.patch("catalog.storage.os.replace", side_effect=OSError("disk full"))
+
+    with pytest.raises(OSError, match="disk full"):
+        default_storage.save("products/1/1.webp", ContentFile(b"abc"))
+    assert files_under(settings.MEDIA_ROOT) == []
+
+
+def test_remove_partial_files_sweeps_what_a_killed_writer_left(settings):
+    leftover = Path(settings.MEDIA_ROOT) / "products/2/.tmpabc.part"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_bytes(b"half")
+    default_storage.save("products/2/1.webp", ContentFile(b"whole"))
+
+    assert default_storage.remove_partial_files() == 1
+    assert files_under(settings.MEDIA_ROOT) == ["products/2/1.webp"]
+
+
+def test_remove_partial_files_with_no_media_root_yet_removes_nothing():
+    assert default_storage.remove_partial_files() == 0
