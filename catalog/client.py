@@ -49,6 +49,10 @@ USER_AGENT = "catalog-audit/1.0"
 class SourceError(Exception):
     """The source could not give a usable answer; the audit log has each attempt."""
 
+    def __init__(self, message: str, *, outcome: str = Outcome.ERROR) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+
 
 class CappedRetry(Retry):
     """urllib3's retry policy, with ``Retry-After`` honoured only up to a cap.
@@ -242,7 +246,10 @@ class DummyJSONClient:
             wanted = page_size if limit is None else min(page_size, limit - skip)
             attempt = self.get_json(path, params={"limit": wanted, "skip": skip}, expect=is_envelope)
             if attempt.outcome != Outcome.OK:
-                raise SourceError(f"{path} page at skip={skip} failed: {attempt.outcome} {attempt.message}".strip())
+                raise SourceError(
+                    f"{path} page at skip={skip} failed: {attempt.outcome} {attempt.message}".strip(),
+                    outcome=attempt.outcome,
+                )
             envelope = attempt.value
             products = envelope["products"]
             yield ProductPage(products=products, total=envelope["total"], skip=skip)

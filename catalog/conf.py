@@ -9,6 +9,8 @@ DEFAULT_BASE_URL = "https://dummyjson.com"
 DEFAULT_TIMEOUT = "3.05,10"
 DEFAULT_IMAGE_FORMATS = ("JPEG", "PNG", "WEBP")
 DEFAULT_MAX_IMAGE_BYTES = 5 * 1024 * 1024
+DEFAULT_IMAGE_MAX_AGE = 7 * 24 * 3600
+DEFAULT_PRODUCT_TTL = 24 * 3600
 
 
 def base_url() -> str:
@@ -61,6 +63,16 @@ def image_formats() -> frozenset[str]:
 def max_image_bytes() -> int:
     """The largest image body the client reads before giving up."""
     return int(getattr(settings, "CATALOG_MAX_IMAGE_BYTES", DEFAULT_MAX_IMAGE_BYTES))
+
+
+def image_max_age() -> float:
+    """Seconds after which an intact image is revalidated upstream."""
+    return float(getattr(settings, "CATALOG_IMAGE_MAX_AGE", DEFAULT_IMAGE_MAX_AGE))
+
+
+def product_ttl() -> float:
+    """Seconds a product page trusts its stored copy before reading through to the source."""
+    return float(getattr(settings, "CATALOG_TTL", DEFAULT_PRODUCT_TTL))
 
 
 def netloc_of(url: str) -> str:

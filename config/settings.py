@@ -153,6 +153,8 @@ DUMMYJSON_DEADLINE = env_float("DUMMYJSON_DEADLINE", 30.0)
 CATALOG_IMAGE_HOSTS = env_list("CATALOG_IMAGE_HOSTS", "cdn.dummyjson.com")
 CATALOG_IMAGE_FORMATS = [fmt.upper() for fmt in env_list("CATALOG_IMAGE_FORMATS", "JPEG,PNG,WEBP")]
 CATALOG_MAX_IMAGE_BYTES = env_int("CATALOG_MAX_IMAGE_BYTES", 5 * MIB)
+CATALOG_IMAGE_MAX_AGE = env_int("CATALOG_IMAGE_MAX_AGE", 7 * 24 * 3600)  # seconds
+CATALOG_TTL = env_int("CATALOG_TTL", 24 * 3600)  # seconds
 
 LOGGING = {
     "version": 1,

@@ -31,3 +31,11 @@ def test_inspect_image_rejects_a_decompression_bomb(monkeypatch):
 
     with pytest.raises(InvalidImageError, match="20x20 pixels is too many"):
         inspect_image(image_bytes("PNG", (20, 20)))
+
+
+@pytest.mark.parametrize("image_format", ["JPEG", "WEBP", "PNG", "GIF"])
+def test_inspect_image_rejects_a_file_cut_short(image_format):
+    whole = image_bytes(image_format, (64, 64))
+
+    with pytest.raises(InvalidImageError):
+        inspect_image(whole[: len(whole) - 10])

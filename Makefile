@@ -1,0 +1,46 @@
+# The project's commands. `make demo` and `make test` do every set-up step themselves.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+LINTED := config catalog audit mirror tests bench manage.py
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+
+.PHONY: install install-dev demo test test-postgres lint format check clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.runtime $@
+
+install: $(VENV)/.runtime  ## runtime dependencies into .venv
+
+install-dev: $(VENV)/.dev  ## test and lint dependencies into .venv
+
+demo: install  ## the whole app, offline: mirror, sync, admin account, site on :8000
+	$(PY) -m bin.demo
+
+test: install-dev lint  ## the whole suite with the coverage gate, after lint
+	$(PY) -m pytest --cov --cov-report=term-missing:skip-covered
+
+test-postgres: install-dev  ## the suite again on PostgreSQL (DATABASE_URL or the local server)
+	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) -m pytest -q
+
+lint: install-dev  ## pylint with pylint-django; the bar is 10.00/10
+	$(BIN)/pylint --fail-under=10 $(wildcard $(LINTED))
+
+format: install-dev  ## reformat with ruff
+	$(BIN)/ruff format .
+
+check: install  ## Django's system checks
+	$(PY) manage.py check
+
+clean:  ## remove the virtualenv, caches and local data
+	rm -rf $(VENV) .pytest_cache .coverage htmlcov .test-db.sqlite3*

@@ -1,0 +1,191 @@
+"""The catalog's copy of DummyJSON: categories, products, their images, reviews and change history."""
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+class Category(models.Model):
+    """A DummyJSON category, known by its slug."""
+
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductQuerySet(models.QuerySet):
+    """Shortcuts for the products people may see."""
+
+    def published(self):
+        """Valid and still listed upstream."""
+        return self.filter(is_published=True)
+
+
+class Product(models.Model):
+    """One product, as last validated; the raw payload it came from is kept beside it.
+
+    The primary key is the DummyJSON id, so URLs, audit events and the API agree.
+    ``last_run_id`` names the sync or page request whose data this row holds.
+    """
+
+    id = models.PositiveIntegerField(_("DummyJSON id"), primary_key=True)
+    title = models.CharField(_("title"), max_length=255)
+    description = models.TextField(_("description"), blank=True)
+    category = models.ForeignKey(Category, models.PROTECT, related_name="products", verbose_name=_("category"))
+    price = models.DecimalField(_("price"), max_digits=12, decimal_places=2)
+    discount_percentage = models.DecimalField(_("discount %"), max_digits=5, decimal_places=2, default=Decimal(0))
+    final_price = models.DecimalField(_("final price"), max_digits=12, decimal_places=2)
+    rating = models.DecimalField(_("rating"), max_digits=3, decimal_places=2, default=Decimal(0))
+    stock = models.IntegerField(_("stock"), default=0)
+    brand = models.CharField(_("brand"), max_length=200, blank=True)
+    sku = models.CharField(_("SKU"), max_length=100, blank=True)
+    weight = models.FloatField(_("weight"), null=True, blank=True)
+    width = models.FloatField(_("width"), null=True, blank=True)
+    height = models.FloatField(_("height"), null=True, blank=True)
+    depth = models.FloatField(_("depth"), null=True, blank=True)
+    warranty_information = models.CharField(_("warranty"), max_length=255, blank=True)
+    shipping_information = models.CharField(_("shipping"), max_length=255, blank=True)
+    return_policy = models.CharField(_("return policy"), max_length=255, blank=True)
+    availability_status = models.CharField(_("availability"), max_length=50, blank=True)
+    minimum_order_quantity = models.PositiveIntegerField(_("minimum order"), null=True, blank=True)
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    barcode = models.CharField(_("barcode"), max_length=64, blank=True)
+    source_created_at = models.DateTimeField(_("created upstream"), null=True, blank=True)
+    source_updated_at = models.DateTimeField(_("updated upstream"), null=True, blank=True)
+    # Lower-cased, accent-free title, description, brand and tags, for search.
+    search_text = models.TextField(editable=False, blank=True)
+
+    raw = models.JSONField(_("payload as received"), default=dict)
+    raw_sha256 = models.CharField(_("payload sha256"), max_length=64)
+    etag = models.CharField(_("ETag"), max_length=200, blank=True)
+    first_seen_at = models.DateTimeField(_("first seen"))
+    last_synced_at = models.DateTimeField(_("last synced"))
+    last_run_id = models.CharField(_("last run id"), max_length=64, blank=True)
+    is_published = models.BooleanField(_("published"), default=True)
+    unpublished_reason = models.CharField(_("why unpublished"), max_length=255, blank=True)
+
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gte=0), name="product_price_not_negative"),
+            models.CheckConstraint(condition=Q(final_price__gte=0), name="product_final_price_not_negative"),
+            models.CheckConstraint(condition=Q(rating__gte=0, rating__lte=5), name="product_rating_0_to_5"),
+            models.CheckConstraint(condition=Q(stock__gte=0), name="product_stock_not_negative"),
+            models.CheckConstraint(
+                condition=Q(discount_percentage__gte=0, discount_percentage__lte=100),
+                name="product_discount_0_to_100",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["is_published", "category"], name="product_published_category"),
+            models.Index(fields=["is_published", "final_price"], name="product_published_price"),
+            models.Index(fields=["is_published", "rating"], name="product_published_rating"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} (#{self.id})"
+
+    def get_absolute_url(self) -> str:
+        """The product's page."""
+        return reverse("catalog:product_detail", args=[self.id])
+
+
+class ImageKind(models.TextChoices):
+    """A gallery image or the thumbnail."""
+
+    IMAGE = "image", _("image")
+    THUMBNAIL = "thumbnail", _("thumbnail")
+
+
+class ImageStatus(models.TextChoices):
+    """Where an image stands."""
+
+    PENDING = "pending", _("pending download")
+    STORED = "stored", _("stored")
+    FAILED = "failed", _("failed")
+    REJECTED = "rejected", _("rejected")
+
+
+class ProductImage(models.Model):
+    """One gallery image or thumbnail: where it came from and what was stored."""
+
+    product = models.ForeignKey(Product, models.CASCADE, related_name="images", verbose_name=_("product"))
+    kind = models.CharField(_("kind"), max_length=10, choices=ImageKind.choices, default=ImageKind.IMAGE)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    source_url = models.CharField(_("source URL"), max_length=2048)
+    file = models.FileField(_("file"), max_length=255, blank=True)
+    sha256 = models.CharField(_("sha256"), max_length=64, blank=True)
+    bytes = models.PositiveIntegerField(_("bytes"), null=True, blank=True)
+    format = models.CharField(_("format"), max_length=10, blank=True)
+    width = models.PositiveIntegerField(_("width"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("height"), null=True, blank=True)
+    etag = models.CharField(_("ETag"), max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=ImageStatus.choices, default=ImageStatus.PENDING)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("product image")
+        verbose_name_plural = _("product images")
+        ordering = ["product", "kind", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "kind", "position"], name="image_unique_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} {self.kind} {self.position}"
+
+
+class Review(models.Model):
+    """A customer review. The reviewer's e-mail is personal data and is never stored."""
+
+    product = models.ForeignKey(Product, models.CASCADE, related_name="reviews", verbose_name=_("product"))
+    rating = models.PositiveSmallIntegerField(_("rating"))
+    comment = models.TextField(_("comment"), blank=True)
+    date = models.DateTimeField(_("date"), null=True, blank=True)
+    reviewer_name = models.CharField(_("reviewer"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
+        ordering = ["product", "-date", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(rating__gte=0, rating__lte=5), name="review_rating_0_to_5"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rating}/5 by {self.reviewer_name}"
+
+
+class ProductChange(models.Model):
+    """One field of one product changed by one run: the old and the new value."""
+
+    product = models.ForeignKey(Product, models.CASCADE, related_name="changes", verbose_name=_("product"))
+    field = models.CharField(_("field"), max_length=50)
+    old_value = models.JSONField(_("old value"), null=True)
+    new_value = models.JSONField(_("new value"), null=True)
+    run_id = models.CharField(_("run id"), max_length=64, db_index=True)
+    changed_at = models.DateTimeField(_("changed at"))
+
+    class Meta:
+        verbose_name = _("product change")
+        verbose_name_plural = _("product changes")
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["product", "field", "changed_at"], name="change_product_field_time")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}.{self.field}: {self.old_value!r} -> {self.new_value!r}"

@@ -1,0 +1,196 @@
+"""Write one page of validated products in one transaction, recording what changed and why.
+
+No HTTP happens here: the caller fetched and validated first, so a page either
+commits whole or not at all, and the audit events of its fetches stand on their own.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Category, ImageKind, ImageStatus, Product, ProductChange, ProductImage, Review
+from .validation import CleanProduct, Violation
+
+GONE_UPSTREAM = "gone upstream"
+
+
+@dataclass
+class PageCounts:
+    """What one page did to the catalog."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    unpublished: int = 0
+    changed_ids: list[int] = field(default_factory=list)
+
+    def add(self, other: "PageCounts") -> None:
+        """Accumulate another page's counts."""
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.unpublished += other.unpublished
+
+
+def json_value(value: Any) -> Any:
+    """A field value as history stores it: Decimals and times as text."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def category_name(slug: str) -> str:
+    """A readable name from a slug: ``home-decoration`` -> ``Home Decoration``."""
+    return slug.replace("-", " ").title()
+
+
+def ensure_categories(slugs: set[str]) -> dict[str, Category]:
+    """The categories for these slugs, creating the missing ones."""
+    known = {category.slug: category for category in Category.objects.filter(slug__in=slugs)}
+    if missing := slugs - known.keys():
+        Category.objects.bulk_create(
+            [Category(slug=slug, name=category_name(slug)) for slug in sorted(missing)], ignore_conflicts=True
+        )
+        known.update({category.slug: category for category in Category.objects.filter(slug__in=missing)})
+    return known
+
+
+def desired_images(clean: CleanProduct) -> dict[tuple[str, int], str]:
+    """(kind, position) -> source URL for a product's gallery and thumbnail."""
+    wanted = {(ImageKind.IMAGE.value, position): url for position, url in enumerate(clean.images, start=1)}
+    if clean.thumbnail:
+        wanted[(ImageKind.THUMBNAIL.value, 0)] = clean.thumbnail
+    return wanted
+
+
+def sync_image_rows(product: Product, clean: CleanProduct, existing: list[ProductImage]) -> None:
+    """Make the product's image rows match the payload; a changed URL means a new download."""
+    wanted = desired_images(clean)
+    by_key = {(row.kind, row.position): row for row in existing}
+    for key, row in by_key.items():
+        if key not in wanted:
+            row.delete()
+        elif row.source_url != wanted[key]:
+            row.source_url, row.status, row.etag, row.checked_at = wanted[key], ImageStatus.PENDING, "", None
+            row.save(update_fields=["source_url", "status", "etag", "checked_at"])
+    ProductImage.objects.bulk_create(
+        ProductImage(product=product, kind=kind, position=position, source_url=url)
+        for (kind, position), url in wanted.items()
+        if (kind, position) not in by_key
+    )
+
+
+def replace_reviews(product: Product, clean: CleanProduct) -> None:
+    """The product's reviews as the payload has them (without e-mails)."""
+    product.reviews.all().delete()
+    Review.objects.bulk_create(Review(product=product, **review) for review in clean.reviews)
+
+
+def record_changes(product: Product, values: dict[str, Any], *, run_id: str, now: datetime) -> list[ProductChange]:
+    """Apply new values to the product and return one history row per changed field."""
+    changes = []
+    for name, new in values.items():
+        old = getattr(product, name)
+        if old != new:
+            changes.append(
+                ProductChange(
+                    product=product,
+                    field=name,
+                    old_value=json_value(old),
+                    new_value=json_value(new),
+                    run_id=run_id,
+                    changed_at=now,
+                )
+            )
+            setattr(product, name, new)
+    return changes
+
+
+def save_page(
+    products: list[CleanProduct],
+    invalid: dict[int, list[Violation]],
+    *,
+    run_id: str,
+    etags: dict[int, str] | None = None,
+) -> PageCounts:
+    """Create, update or unpublish the products of one page, atomically."""
+    now, counts, etags = timezone.now(), PageCounts(), etags or {}
+    with transaction.atomic():
+        categories = ensure_categories({clean.category_slug for clean in products})
+        existing = Product.objects.in_bulk([clean.id for clean in products] + list(invalid))
+        images: dict[int, list[ProductImage]] = {}
+        for row in ProductImage.objects.filter(product_id__in=[clean.id for clean in products]):
+            images.setdefault(row.product_id, []).append(row)
+        created, changes = [], []
+        for clean in products:
+            values = {**clean.fields, "category": categories[clean.category_slug]}
+            bookkeeping = {"raw": clean.raw, "raw_sha256": clean.raw_sha256, "etag": etags.get(clean.id, "")}
+            current = existing.get(clean.id)
+            if current is None:
+                product = Product(
+                    id=clean.id, **values, **bookkeeping, first_seen_at=now, last_synced_at=now, last_run_id=run_id
+                )
+                created.append((product, clean))
+                continue
+            if current.raw_sha256 == clean.raw_sha256 and current.is_published:
+                counts.unchanged += 1
+                continue
+            changes += record_changes(current, values | {"is_published": True}, run_id=run_id, now=now)
+            for name, value in bookkeeping.items():
+                setattr(current, name, value)
+            current.unpublished_reason, current.last_synced_at, current.last_run_id = "", now, run_id
+            current.save()
+            replace_reviews(current, clean)
+            sync_image_rows(current, clean, images.get(clean.id, []))
+            counts.updated += 1
+            counts.changed_ids.append(clean.id)
+        Product.objects.bulk_create([product for product, _ in created])
+        for product, clean in created:
+            replace_reviews(product, clean)
+            sync_image_rows(product, clean, [])
+            counts.changed_ids.append(product.id)
+        counts.created = len(created)
+        for product_id, violations in invalid.items():
+            reason = "invalid: " + ", ".join(sorted({violation.rule for violation in violations}))
+            if (current := existing.get(product_id)) and (
+                change := _unpublish(current, reason, run_id=run_id, now=now)
+            ):
+                changes.append(change)
+                counts.unpublished += 1
+        ProductChange.objects.bulk_create(changes)
+    return counts
+
+
+def _unpublish(product: Product, reason: str, *, run_id: str, now: datetime) -> ProductChange | None:
+    """Hide a product from the catalog, keeping its row; the history row, or None if nothing changed."""
+    reason = reason[:255]
+    if not product.is_published and product.unpublished_reason == reason:
+        return None
+    change = ProductChange(product=product, run_id=run_id, changed_at=now)
+    if product.is_published:
+        change.field, change.old_value, change.new_value = "is_published", True, False
+    else:
+        change.field, change.old_value, change.new_value = "unpublished_reason", product.unpublished_reason, reason
+    product.is_published, product.unpublished_reason = False, reason
+    product.last_synced_at, product.last_run_id = now, run_id
+    product.save(update_fields=["is_published", "unpublished_reason", "last_synced_at", "last_run_id"])
+    return change
+
+
+def unpublish_missing(seen_ids: set[int], *, run_id: str) -> int:
+    """Unpublish published products a complete listing no longer has; never delete them."""
+    now = timezone.now()
+    gone_ids = sorted(set(Product.objects.published().values_list("id", flat=True)) - seen_ids)
+    with transaction.atomic():
+        changes = [
+            _unpublish(product, GONE_UPSTREAM, run_id=run_id, now=now)
+            for product in Product.objects.filter(id__in=gone_ids).iterator(chunk_size=500)
+        ]
+        ProductChange.objects.bulk_create(change for change in changes if change)
+    return len(gone_ids)

@@ -1,0 +1,206 @@
+"""The generated catalog: determinism, the real API's shape, slugs, scale."""
+
+import json
+import re
+import time
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from mirror.catalog import CATEGORIES, CATEGORY_COUNTS, availability, build_catalog, category_name, slugify
+
+REFERENCE = Path(__file__).resolve().parents[3] / "shared/reference/dummyjson-products.json"
+KEYS = [
+    "id", "title", "description", "category", "price", "discountPercentage", "rating", "stock", "tags",
+    "brand", "sku", "weight", "dimensions", "warrantyInformation", "shippingInformation",
+    "availabilityStatus", "reviews", "returnPolicy", "minimumOrderQuantity", "meta", "images", "thumbnail",
+]  # fmt: skip
+ISO_Z = "%Y-%m-%dT%H:%M:%S.%f%z"
+
+
+@pytest.fixture(name="products", scope="module")
+def fixture_products():
+    """The default catalog's 194 products."""
+    return list(build_catalog())
+
+
+def test_default_catalog_has_194_products_in_the_real_24_categories(products):
+    assert [p["id"] for p in products] == list(range(1, 195))
+    assert Counter(p["category"] for p in products) == dict(CATEGORY_COUNTS)
+    assert build_catalog().categories() == list(CATEGORIES)
+    assert len(CATEGORIES) == 24
+
+
+def test_same_seed_gives_identical_products_and_pinned_values():
+    first, second = build_catalog(seed=42), build_catalog(seed=42)
+    assert list(first) == list(second)
+    product = first.product(1)
+    assert product["title"] == "Willow Leather Eye Palette"
+    assert product["meta"]["barcode"] == "0550719781799"
+    assert product["price"] == 29.16
+
+
+def test_different_seed_gives_different_products():
+    assert build_catalog(seed=1).product(1) != build_catalog(seed=2).product(1)
+    titles_a = [p["title"] for p in build_catalog(seed=1)]
+    titles_b = [p["title"] for p in build_catalog(seed=2)]
+    assert sum(a != b for a, b in zip(titles_a, titles_b)) > 150
+
+
+def test_a_product_is_built_the_same_alone_or_among_all(products):
+    assert build_catalog().product(150) == products[149]
+
+
+def test_unknown_ids_have_no_product():
+    catalog = build_catalog()
+    assert catalog.product(0) is None
+    assert catalog.product(195) is None
+
+
+def test_every_product_has_the_real_keys_in_the_real_order(products):
+    for product in products:
+        expected = KEYS if "brand" in product else [key for key in KEYS if key != "brand"]
+        assert list(product) == expected
+
+
+def test_field_types_match_the_real_api(products):
+    for p in products:
+        assert isinstance(p["id"], int) and isinstance(p["title"], str) and isinstance(p["description"], str)
+        assert isinstance(p["price"], float) and round(p["price"], 2) == p["price"]
+        assert isinstance(p["discountPercentage"], (int, float)) and isinstance(p["rating"], float)
+        assert isinstance(p["stock"], int) and isinstance(p["weight"], int)
+        assert all(isinstance(tag, str) for tag in p["tags"])
+        assert set(p["dimensions"]) == {"width", "height", "depth"}
+        assert isinstance(p["minimumOrderQuantity"], int)
+        assert set(p["meta"]) == {"createdAt", "updatedAt", "barcode", "qrCode"}
+        assert re.fullmatch(r"\d{13}", p["meta"]["barcode"])
+        datetime.strptime(p["meta"]["createdAt"].replace("Z", "+0000"), ISO_Z)
+        for review in p["reviews"]:
+            assert list(review) == ["rating", "comment", "date", "reviewerName", "reviewerEmail"]
+            assert review["rating"] in range(1, 6) and review["date"].endswith("Z")
+
+
+def test_a_few_discounts_are_whole_numbers_like_upstream(products):
+    assert [p["id"] for p in products if isinstance(p["discountPercentage"], int)] == [45, 135]
+
+
+def test_brand_is_absent_rather_than_null_on_about_half(products):
+    with_brand = [p for p in products if "brand" in p]
+    assert 60 <= len(with_brand) <= 134
+    assert all(isinstance(p["brand"], str) and p["brand"] for p in with_brand)
+
+
+def test_availability_follows_stock_and_four_products_are_out_of_stock(products):
+    assert [p["id"] for p in products if not p["stock"]] == [23, 73, 123, 173]
+    assert all(p["availabilityStatus"] == availability(p["stock"]) for p in products)
+    assert Counter(p["availabilityStatus"] for p in products) == {"In Stock": 177, "Low Stock": 13, "Out of Stock": 4}
+    assert (availability(0), availability(9), availability(10)) == ("Out of Stock", "Low Stock", "In Stock")
+
+
+def test_some_barcodes_keep_leading_zeros(products):
+    assert sum(p["meta"]["barcode"].startswith("0") for p in products) == 27
+
+
+def test_image_urls_follow_the_pattern_with_1_to_6_numbered_images(products):
+    base = "http://127.0.0.1:8001/product-images/"
+    for p in products:
+        assert 1 <= len(p["images"]) <= 6
+        ext = p["thumbnail"].rsplit(".", 1)[1]
+        folder = p["thumbnail"].rsplit("/", 1)[0]
+        assert folder.startswith(f"{base}{p['category']}/")
+        assert p["images"] == [f"{folder}/{n}.{ext}" for n in range(1, len(p["images"]) + 1)]
+        assert p["thumbnail"] == f"{folder}/thumbnail.{ext}"
+
+
+def test_images_are_mostly_webp_with_some_jpg_and_png(products):
+    formats = Counter(p["thumbnail"].rsplit(".", 1)[1] for p in products)
+    assert formats == {"webp": 147, "jpg": 30, "png": 17}
+
+
+def test_slugs_with_apostrophe_ampersand_and_dot_are_percent_encoded(products):
+    by_id = {p["id"]: p for p in products}
+    assert by_id[7]["title"] == "Amber & Plum Cologne"
+    assert by_id[7]["thumbnail"].endswith("/fragrances/amber-%26-plum-cologne/thumbnail.webp")
+    assert by_id[13]["title"] == "Chef's Nordic Side Table"
+    assert "/chef%27s-nordic-side-table/" in by_id[13]["thumbnail"]
+    assert by_id[17]["title"] == "Cedar Honey Jar KK.6"
+    assert "/cedar-honey-jar-kk.6/" in by_id[17]["thumbnail"]
+
+
+def test_slug_is_lower_cased_title_with_spaces_as_dashes_only():
+    assert slugify("Blue & Black Women's Bag No.5") == "blue-&-black-women's-bag-no.5"
+
+
+def test_products_97_and_194_share_a_title_in_different_categories():
+    catalog = build_catalog()
+    titles = Counter(p["title"] for p in catalog)
+    assert [title for title, count in titles.items() if count > 1] == ["Polar Field Watch KK.6"]
+    assert catalog.title(97) == catalog.title(194) == "Polar Field Watch KK.6"
+    assert (catalog.category_of(97), catalog.category_of(194)) == ("mens-watches", "womens-watches")
+
+
+def test_category_names_capitalise_each_word():
+    assert category_name("home-decoration") == "Home Decoration"
+    assert category_name("womens-jewellery") == "Womens Jewellery"
+
+
+def test_find_images_maps_category_and_slug_back_to_ids():
+    catalog = build_catalog()
+    assert catalog.find_images("fragrances", "amber-&-plum-cologne") == [7]
+    assert catalog.find_images("beauty", "no-such-product") == []
+
+
+def test_scale_10000_is_fast_and_keeps_category_proportions():
+    started = time.perf_counter()
+    catalog = build_catalog(scale=10_000)
+    products = list(catalog)
+    assert time.perf_counter() - started < 5
+    assert len(products) == 10_000 and products[-1]["id"] == 10_000
+    counts = Counter(p["category"] for p in products)
+    assert counts["kitchen-accessories"] == 1547 and counts["tablets"] == 154
+    assert catalog.categories() == list(CATEGORIES)
+
+
+def test_tiny_scales_hold_only_the_categories_they_reach():
+    assert not list(build_catalog(scale=0))
+    catalog = build_catalog(scale=3)
+    assert (
+        [p["category"] for p in catalog]
+        == catalog.categories()
+        == ["kitchen-accessories", "smartphones", "womens-watches"]
+    )
+    with pytest.raises(ValueError):
+        build_catalog(scale=-1)
+
+
+@pytest.fixture(name="reference", scope="module")
+def fixture_reference():
+    """The real API's products, when the shared reference data is present."""
+    if not REFERENCE.exists():
+        pytest.skip("shared reference data not available")
+    return json.loads(REFERENCE.read_text(encoding="utf-8"))
+
+
+def _shape(value):
+    """Key structure and JSON types, ignoring values (ints and floats are both numbers)."""
+    if isinstance(value, dict):
+        return {key: _shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_shape(value[0])] if value else []
+    return "number" if isinstance(value, (int, float)) else type(value).__name__
+
+
+def test_generated_products_have_the_same_shape_as_the_real_ones(reference, products):
+    real_shapes = {json.dumps(_shape(p), sort_keys=True) for p in reference}
+    ours = {json.dumps(_shape(p), sort_keys=True) for p in products}
+    assert ours == real_shapes
+
+
+def test_no_real_title_description_or_review_text_is_copied(reference, products):
+    real_texts = {p["title"] for p in reference} | {p["description"] for p in reference}
+    real_texts |= {review["comment"] for p in reference for review in p["reviews"]}
+    ours = {p["title"] for p in products} | {p["description"] for p in products}
+    ours |= {review["comment"] for p in products for review in p["reviews"]}
+    assert not ours & real_texts
