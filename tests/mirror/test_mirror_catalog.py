@@ -204,3 +204,9 @@ def test_no_real_title_description_or_review_text_is_copied(reference, products)
     ours = {p["title"] for p in products} | {p["description"] for p in products}
     ours |= {review["comment"] for p in products for review in p["reviews"]}
     assert not ours & real_texts
+
+
+def test_slicing_builds_only_the_requested_products():
+    catalog = build_catalog(scale=10_000)
+    assert [p["id"] for p in catalog[9997:20000]] == [9998, 9999, 10000]
+    assert catalog.product.cache_info().currsize == 3

@@ -72,7 +72,7 @@ def test_cli_help_documents_every_fault(capsys):
 
 def test_mirror_fixture_starts_each_test_without_faults_or_logged_requests(mirror, mirror_server):
     assert mirror is mirror_server
-    assert (mirror.faults.faults, mirror.requests) == ((), [])
+    assert (mirror.faults.faults, list(mirror.requests)) == ((), [])
     mirror.set_faults("5xx-burst:9")
 
 

@@ -89,7 +89,8 @@ def test_set_faults_replaces_faults_at_runtime_and_reset_restarts_counters(mirro
     assert get(mirror, "/products/1").status_code == 503
     assert get(mirror, "/products/1").status_code == 200
     mirror.reset()
-    assert (mirror.requests, get(mirror, "/products/1").status_code) == ([("GET", "/products/1")], 503)
+    assert get(mirror, "/products/1").status_code == 503
+    assert list(mirror.requests) == [("GET", "/products/1")]
     mirror.set_faults(())
     assert get(mirror, "/products/3").status_code == 200
 

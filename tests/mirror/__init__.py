@@ -1,0 +1,1 @@
+"""Tests of the offline DummyJSON mirror (``mirror`` package)."""
