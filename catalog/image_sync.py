@@ -133,6 +133,19 @@ def refresh_images(
     counts, now = ImageCounts(), timezone.now()
     if not images:
         return counts
+    if concurrency <= 1:
+        results = [fetch_image(client, image, now=now, refresh=refresh) for image in images]
+    else:
+        results = _fetch_in_parallel(client, images, concurrency=concurrency, now=now, refresh=refresh)
+    changed = [image for image, result in zip(images, results) if apply_result(image, result, counts, now=now)]
+    with transaction.atomic():
+        ProductImage.objects.bulk_update(changed, UPDATED_FIELDS, batch_size=500)
+    return counts
+
+
+def _fetch_in_parallel(
+    client: DummyJSONClient, images: list[ProductImage], *, concurrency: int, now: datetime, refresh: bool
+) -> list[DownloadResult | None]:
     with worker_pool(concurrency) as pool:
         # Each task runs in a copy of this context, so its audit events carry the run id.
         futures = [
@@ -145,7 +158,4 @@ def refresh_images(
             for future in futures:
                 future.cancel()
             raise
-    changed = [image for image, result in zip(images, results) if apply_result(image, result, counts, now=now)]
-    with transaction.atomic():
-        ProductImage.objects.bulk_update(changed, UPDATED_FIELDS, batch_size=500)
-    return counts
+    return results

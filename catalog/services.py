@@ -12,7 +12,9 @@ from .models import Product
 from .persistence import save_page
 from .validation import CleanProduct, record_violations, validate_product
 
-REFRESH_CONCURRENCY = 4
+# One at a time, in the caller's thread: a page view or an admin action refreshes a
+# handful of images, and threads would each need a database connection of their own.
+REFRESH_CONCURRENCY = 1
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,83 @@
+"""Helpers for sync tests: run the command in-process or as a subprocess, and check the catalog's state."""
+import hashlib
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from io import StringIO
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+
+from catalog.models import ImageStatus, ProductImage
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What a command run printed and how it exited."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def sync(*args: str) -> CommandResult:
+    """Run ``sync_products`` in this process."""
+    out, err = StringIO(), StringIO()
+    try:
+        call_command("sync_products", *args, stdout=out, stderr=err)
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code
+    return CommandResult(code, out.getvalue(), err.getvalue())
+
+
+def database_url() -> str:
+    """A DATABASE_URL for the test database, so a subprocess sees what the test sees."""
+    config = connection.settings_dict
+    if connection.vendor == "postgresql":
+        host, port = config.get("HOST") or "127.0.0.1", config.get("PORT") or 5432
+        return f"postgres://{config.get('USER') or 'postgres'}@{host}:{port}/{config['NAME']}"
+    return f"sqlite:///{config['NAME']}"
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """The environment for a ``manage.py`` subprocess on the test database and media folder."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "DUMMYJSON_BACKOFF": "0",
+        "PYTHONUNBUFFERED": "1",
+        **extra,
+    }
+
+
+def start_sync_process(*args: str, **env: str) -> subprocess.Popen:
+    """Start ``manage.py sync_products`` as its own process."""
+    return subprocess.Popen(  # pylint: disable=consider-using-with
+        [sys.executable, "manage.py", "sync_products", *args],
+        cwd=PROJECT_ROOT,
+        env=subprocess_env(**env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def leftover_partial_files() -> list[str]:
+    """Temporary files under MEDIA_ROOT that a writer left behind."""
+    return sorted(str(path) for path in Path(settings.MEDIA_ROOT).rglob("*.part"))
+
+
+def stored_images_match_their_hashes() -> bool:
+    """Every image recorded as stored exists and hashes to its recorded sha256."""
+    for image in ProductImage.objects.filter(status=ImageStatus.STORED):
+        path = Path(settings.MEDIA_ROOT) / image.file.name
+        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != image.sha256:
+            return False
+    return True
