@@ -112,6 +112,67 @@ def record_changes(product: Product, values: dict[str, Any], *, run_id: str, now
     return changes
 
 
+class _PageWriter:
+    """The state of one page's write: what exists, what is created, what changed."""
+
+    def __init__(self, products: list[CleanProduct], invalid: dict[int, list[Violation]], *, run_id: str) -> None:
+        self.run_id, self.now, self.counts = run_id, timezone.now(), PageCounts()
+        ids = [clean.id for clean in products]
+        self.categories = ensure_categories({clean.category_slug for clean in products})
+        self.existing = Product.objects.in_bulk(ids + list(invalid))
+        self.images: dict[int, list[ProductImage]] = {}
+        for row in ProductImage.objects.filter(product_id__in=ids):
+            self.images.setdefault(row.product_id, []).append(row)
+        self.created: list[tuple[Product, CleanProduct]] = []
+        self.changes: list[ProductChange] = []
+
+    def apply(self, clean: CleanProduct, etag: str) -> None:
+        """Create, update or leave alone one valid product."""
+        values = {**clean.fields, "category": self.categories[clean.category_slug]}
+        bookkeeping = {"raw": clean.raw, "raw_sha256": clean.raw_sha256, "etag": etag}
+        current = self.existing.get(clean.id)
+        if current is None:
+            product = Product(
+                id=clean.id,
+                **values,
+                **bookkeeping,
+                first_seen_at=self.now,
+                last_synced_at=self.now,
+                last_run_id=self.run_id,
+            )
+            self.created.append((product, clean))
+        elif current.raw_sha256 == clean.raw_sha256 and current.is_published:
+            self.counts.unchanged += 1
+        else:
+            self.changes += record_changes(current, values | {"is_published": True}, run_id=self.run_id, now=self.now)
+            for name, value in bookkeeping.items():
+                setattr(current, name, value)
+            current.unpublished_reason, current.last_synced_at, current.last_run_id = "", self.now, self.run_id
+            current.save()
+            replace_reviews(current, clean)
+            sync_image_rows(current, clean, self.images.get(clean.id, []))
+            self.counts.updated += 1
+            self.counts.changed_ids.append(clean.id)
+
+    def reject(self, product_id: int, violations: list[Violation]) -> None:
+        """Unpublish a stored product whose new data breaks a rule; its last valid values stay."""
+        reason = "invalid: " + ", ".join(sorted({violation.rule for violation in violations}))
+        current = self.existing.get(product_id)
+        if current and (change := _unpublish(current, reason, run_id=self.run_id, now=self.now)):
+            self.changes.append(change)
+            self.counts.unpublished += 1
+
+    def flush(self) -> None:
+        """Insert the new products with their rows, and the history."""
+        Product.objects.bulk_create([product for product, _ in self.created])
+        for product, clean in self.created:
+            replace_reviews(product, clean)
+            sync_image_rows(product, clean, [])
+            self.counts.changed_ids.append(product.id)
+        self.counts.created = len(self.created)
+        ProductChange.objects.bulk_create(self.changes)
+
+
 def save_page(
     products: list[CleanProduct],
     invalid: dict[int, list[Violation]],
@@ -120,51 +181,15 @@ def save_page(
     etags: dict[int, str] | None = None,
 ) -> PageCounts:
     """Create, update or unpublish the products of one page, atomically."""
-    now, counts, etags = timezone.now(), PageCounts(), etags or {}
+    etags = etags or {}
     with transaction.atomic():
-        categories = ensure_categories({clean.category_slug for clean in products})
-        existing = Product.objects.in_bulk([clean.id for clean in products] + list(invalid))
-        images: dict[int, list[ProductImage]] = {}
-        for row in ProductImage.objects.filter(product_id__in=[clean.id for clean in products]):
-            images.setdefault(row.product_id, []).append(row)
-        created, changes = [], []
+        writer = _PageWriter(products, invalid, run_id=run_id)
         for clean in products:
-            values = {**clean.fields, "category": categories[clean.category_slug]}
-            bookkeeping = {"raw": clean.raw, "raw_sha256": clean.raw_sha256, "etag": etags.get(clean.id, "")}
-            current = existing.get(clean.id)
-            if current is None:
-                product = Product(
-                    id=clean.id, **values, **bookkeeping, first_seen_at=now, last_synced_at=now, last_run_id=run_id
-                )
-                created.append((product, clean))
-                continue
-            if current.raw_sha256 == clean.raw_sha256 and current.is_published:
-                counts.unchanged += 1
-                continue
-            changes += record_changes(current, values | {"is_published": True}, run_id=run_id, now=now)
-            for name, value in bookkeeping.items():
-                setattr(current, name, value)
-            current.unpublished_reason, current.last_synced_at, current.last_run_id = "", now, run_id
-            current.save()
-            replace_reviews(current, clean)
-            sync_image_rows(current, clean, images.get(clean.id, []))
-            counts.updated += 1
-            counts.changed_ids.append(clean.id)
-        Product.objects.bulk_create([product for product, _ in created])
-        for product, clean in created:
-            replace_reviews(product, clean)
-            sync_image_rows(product, clean, [])
-            counts.changed_ids.append(product.id)
-        counts.created = len(created)
+            writer.apply(clean, etags.get(clean.id, ""))
         for product_id, violations in invalid.items():
-            reason = "invalid: " + ", ".join(sorted({violation.rule for violation in violations}))
-            if (current := existing.get(product_id)) and (
-                change := _unpublish(current, reason, run_id=run_id, now=now)
-            ):
-                changes.append(change)
-                counts.unpublished += 1
-        ProductChange.objects.bulk_create(changes)
-    return counts
+            writer.reject(product_id, violations)
+        writer.flush()
+    return writer.counts
 
 
 def _unpublish(product: Product, reason: str, *, run_id: str, now: datetime) -> ProductChange | None:

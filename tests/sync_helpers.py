@@ -1,4 +1,5 @@
 """Helpers for sync tests: run the command in-process or as a subprocess, and check the catalog's state."""
+
 import hashlib
 import os
 import subprocess

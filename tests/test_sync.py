@@ -3,6 +3,7 @@
 These tests commit for real (``transaction=True``): image downloads run in worker
 threads whose audit writes use connections of their own.
 """
+
 import json
 
 import pytest
@@ -182,7 +183,10 @@ def test_a_deleted_or_damaged_file_is_downloaded_again(mirror, synced, settings)
 
     assert "images: 2 downloaded" in result.stdout
     assert sorted(image_requests(mirror)) == sorted(
-        [image.source_url.split(mirror.base_url)[1], Product.objects.get(id=3).raw["thumbnail"].split(mirror.base_url)[1]]
+        [
+            image.source_url.split(mirror.base_url)[1],
+            Product.objects.get(id=3).raw["thumbnail"].split(mirror.base_url)[1],
+        ]
     )
     assert stored_images_match_their_hashes()
 

@@ -76,7 +76,9 @@ class Command(BaseCommand):
         previous_handler = signal.signal(signal.SIGTERM, raise_keyboard_interrupt)
         progress_bar = tqdm(unit="product", disable=not sys.stderr.isatty(), file=sys.stderr)
         try:
-            summary = product_sync(options=sync_options, progress=lambda done, total: self._progress(progress_bar, done, total))
+            summary = product_sync(
+                options=sync_options, progress=lambda done, total: self._progress(progress_bar, done, total)
+            )
         finally:
             progress_bar.close()
             signal.signal(signal.SIGTERM, previous_handler)
@@ -111,7 +113,8 @@ class Command(BaseCommand):
             self.stderr.write(f"  ... and {len(summary.failures) - MAX_FAILURES_SHOWN} more")
         verdict = {
             0: "sync ok",
-            1: f"sync finished with failures or rejections; details: python manage.py audit_export --run {summary.run_id}",
+            1: "sync finished with failures or rejections; details: "
+            f"python manage.py audit_export --run {summary.run_id}",
             2: "sync could not run",
             130: "sync interrupted; run it again to complete the work",
         }[summary.exit_code]

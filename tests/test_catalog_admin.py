@@ -1,0 +1,99 @@
+"""The catalog admin: products link to their audit trail, and "Refresh from DummyJSON" is recorded."""
+
+import pytest
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from catalog.models import Product
+from catalog.services import product_refresh
+from tests import payloads
+
+pytestmark = pytest.mark.django_db
+
+
+def serve_product(api, **changes) -> dict:
+    """Serve product 7 (with these changes) on the ``api`` server, its images there too."""
+    product = payloads.product(
+        images=[api.url_for("/img/7/1.webp")], thumbnail=api.url_for("/img/7/thumbnail.webp"), **changes
+    )
+    api.clear()
+    api.expect_request("/products/7").respond_with_json(product)
+    for path in ("/img/7/1.webp", "/img/7/thumbnail.webp"):
+        api.expect_request(path).respond_with_data(payloads.image_bytes("WEBP"))
+    return product
+
+
+@pytest.fixture
+def served_product(api):
+    """Product 7 as the ``api`` server serves it."""
+    return serve_product(api)
+
+
+def refresh_action(admin_client, *ids: int):
+    """Post the admin action for these products."""
+    return admin_client.post(
+        reverse("admin:catalog_product_changelist"),
+        {"action": "refresh_from_dummyjson", "_selected_action": [str(i) for i in ids]},
+        follow=True,
+    )
+
+
+def test_the_refresh_action_fetches_the_product_as_the_admin_user(admin_client, admin_user, api, served_product):  # pylint: disable=unused-argument
+    product_refresh(product_id=7, actor="setup")
+    serve_product(api, price=15.0)
+
+    response = refresh_action(admin_client, 7)
+
+    assert "Refreshed 1 product(s) from DummyJSON." in response.content.decode()
+    assert str(Product.objects.get(id=7).price) == "15.00"
+    latest_fetch = AuditEvent.objects.filter(kind="fetch").order_by("-seq").first()
+    assert latest_fetch.actor == admin_user.username
+    assert Product.objects.get(id=7).last_run_id == latest_fetch.run_id
+
+
+def test_the_refresh_action_reports_products_the_source_did_not_return(admin_client, api, served_product):
+    product_refresh(product_id=7, actor="setup")
+    api.clear()
+    api.expect_request("/products/7").respond_with_json({"message": "Product with id '7' not found"}, status=404)
+
+    response = refresh_action(admin_client, 7)
+
+    assert "Could not refresh 7: the source did not answer." in response.content.decode()
+    assert Product.objects.get(id=7).title == served_product["title"]
+
+
+def test_the_product_list_links_to_its_audit_events(admin_client, served_product):  # pylint: disable=unused-argument
+    product_refresh(product_id=7, actor="setup")
+    run_id = Product.objects.get(id=7).last_run_id
+
+    page = admin_client.get(reverse("admin:catalog_product_changelist")).content.decode()
+
+    assert "/admin/audit/auditevent/?product_id=7" in page
+    assert f"/admin/audit/auditevent/?run_id={run_id}" in page
+
+
+def test_product_refresh_stores_images_and_confirms_an_unchanged_copy(served_product, settings):  # pylint: disable=unused-argument
+    first = product_refresh(product_id=7, actor="setup")
+    synced_at = first.product.last_synced_at
+
+    second = product_refresh(product_id=7, actor="setup")
+
+    assert second.source_ok and second.product.last_synced_at > synced_at
+    assert sorted(image.file.name for image in second.product.images.all()) == [
+        "products/7/1.webp",
+        "products/7/thumbnail.webp",
+    ]
+
+
+def test_product_refresh_with_invalid_data_unpublishes_and_records_the_rule(api, served_product):  # pylint: disable=unused-argument
+    product_refresh(product_id=7, actor="setup")
+    serve_product(api, rating=7)
+
+    result = product_refresh(product_id=7, actor="setup")
+
+    assert (result.source_ok, result.message, result.product.is_published) == (
+        True,
+        "the source data is invalid",
+        False,
+    )
+    assert AuditEvent.objects.get(kind="validation").details["rule"] == "rating.range"
