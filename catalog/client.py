@@ -172,6 +172,10 @@ class DummyJSONClient:
         self.sleep: Callable[[float], None] = time.sleep  # tests replace it to observe backoff
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
+        # Proxy variables are read once here, not on every request: requests re-scans the
+        # environment and ~/.netrc per call when trust_env is on, a real cost at 800 requests.
+        self.session.proxies.update(requests.utils.get_environ_proxies(self.base_url))
+        self.session.trust_env = False
         # Retries are driven here, not inside urllib3, so that each attempt is audited.
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE, max_retries=0)
         self.session.mount("http://", adapter)

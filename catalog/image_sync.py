@@ -8,9 +8,8 @@ with ``If-None-Match``, so an unchanged image answers 304 and moves no bytes.
 import contextvars
 import hashlib
 import threading
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -43,32 +42,6 @@ class ImageCounts:
         """Accumulate another batch's counts."""
         for name in ("downloaded", "unchanged", "failed", "rejected", "bytes"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
-
-
-@contextmanager
-def worker_pool(size: int) -> Iterator[ThreadPoolExecutor]:
-    """A thread pool whose threads close their own database connections before it goes.
-
-    Each worker writes audit events through a connection of its own; left open they
-    would outlive the run (and keep PostgreSQL test databases busy).
-    """
-    executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix="images")
-    try:
-        yield executor
-    finally:
-        # One blocking task per thread: the barrier makes every thread take exactly one.
-        barrier = threading.Barrier(size)
-
-        def close_connection() -> None:
-            try:
-                barrier.wait(timeout=WORKER_CLOSE_TIMEOUT_SECONDS)
-            except threading.BrokenBarrierError:
-                pass
-            connection.close()
-
-        for _ in range(size):
-            executor.submit(close_connection)
-        executor.shutdown(wait=True, cancel_futures=False)
 
 
 def file_matches(image: ProductImage) -> bool:
@@ -125,37 +98,82 @@ def apply_result(image: ProductImage, result: DownloadResult | None, counts: Ima
     return True
 
 
+Batch = list[tuple[ProductImage, Future | DownloadResult | None]]
+
+
+class ImageDownloads:
+    """Download workers shared by a whole run: a page submits its images, and its results are
+    collected later, so one page's downloads overlap the next page's fetch and write.
+
+    With ``concurrency`` 1 everything runs in the caller's thread, with no pool at all.
+    """
+
+    def __init__(self, client: DummyJSONClient, *, concurrency: int, refresh: bool = False) -> None:
+        self.client, self.refresh, self.concurrency = client, refresh, concurrency
+        self.now = timezone.now()
+        self.pending: list[Future] = []
+        self.pool = ThreadPoolExecutor(concurrency, thread_name_prefix="images") if concurrency > 1 else None
+
+    def __enter__(self) -> "ImageDownloads":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        for future in self.pending:  # Ctrl-C, SIGTERM or an error: start no more downloads
+            future.cancel()
+        if self.pool:
+            self._close_worker_connections()
+            self.pool.shutdown(wait=True)
+
+    def submit(self, product_ids: Iterable[int]) -> Batch:
+        """Start bringing these products' images up to date."""
+        images = list(ProductImage.objects.filter(product_id__in=list(product_ids)))
+        if self.pool is None:
+            return [(image, self._fetch(image)) for image in images]
+        # Each task runs in a copy of this context, so its audit events carry the run id.
+        batch: Batch = [
+            (image, self.pool.submit(contextvars.copy_context().run, self._fetch, image)) for image in images
+        ]
+        self.pending += [future for _, future in batch]
+        return batch
+
+    def collect(self, batch: Batch) -> ImageCounts:
+        """Wait for a batch and record its results on the image rows."""
+        counts, changed = ImageCounts(), []
+        for image, outcome in batch:
+            result = outcome.result() if isinstance(outcome, Future) else outcome
+            if apply_result(image, result, counts, now=self.now):
+                changed.append(image)
+        self.pending = [future for future in self.pending if not future.done()]
+        # One UPDATE per row: Django's bulk_update builds CASE expressions that cost
+        # seconds for a few hundred rows, far more than the statements themselves.
+        with transaction.atomic():
+            for image in changed:
+                image.save(update_fields=UPDATED_FIELDS)
+        return counts
+
+    def _fetch(self, image: ProductImage) -> DownloadResult | None:
+        return fetch_image(self.client, image, now=self.now, refresh=self.refresh)
+
+    def _close_worker_connections(self) -> None:
+        """Each worker wrote audit events through a database connection of its own; close them
+        before the threads go, or they outlive the run (and keep PostgreSQL test databases busy).
+        One blocking task per thread: the barrier makes every thread take exactly one."""
+        barrier = threading.Barrier(self.concurrency)
+
+        def close_connection() -> None:
+            try:
+                barrier.wait(timeout=WORKER_CLOSE_TIMEOUT_SECONDS)
+            except threading.BrokenBarrierError:
+                pass
+            connection.close()
+
+        for _ in range(self.concurrency):
+            self.pool.submit(close_connection)
+
+
 def refresh_images(
     client: DummyJSONClient, product_ids: Iterable[int], *, concurrency: int, refresh: bool = False
 ) -> ImageCounts:
     """Bring the images of these products up to date; downloads run ``concurrency`` at a time."""
-    images = list(ProductImage.objects.filter(product_id__in=list(product_ids)))
-    counts, now = ImageCounts(), timezone.now()
-    if not images:
-        return counts
-    if concurrency <= 1:
-        results = [fetch_image(client, image, now=now, refresh=refresh) for image in images]
-    else:
-        results = _fetch_in_parallel(client, images, concurrency=concurrency, now=now, refresh=refresh)
-    changed = [image for image, result in zip(images, results) if apply_result(image, result, counts, now=now)]
-    with transaction.atomic():
-        ProductImage.objects.bulk_update(changed, UPDATED_FIELDS, batch_size=500)
-    return counts
-
-
-def _fetch_in_parallel(
-    client: DummyJSONClient, images: list[ProductImage], *, concurrency: int, now: datetime, refresh: bool
-) -> list[DownloadResult | None]:
-    with worker_pool(concurrency) as pool:
-        # Each task runs in a copy of this context, so its audit events carry the run id.
-        futures = [
-            pool.submit(contextvars.copy_context().run, fetch_image, client, image, now=now, refresh=refresh)
-            for image in images
-        ]
-        try:
-            results = [future.result() for future in futures]
-        except BaseException:  # Ctrl-C or SIGTERM: start no more downloads
-            for future in futures:
-                future.cancel()
-            raise
-    return results
+    with ImageDownloads(client, concurrency=concurrency, refresh=refresh) as downloads:
+        return downloads.collect(downloads.submit(product_ids))

@@ -69,8 +69,8 @@ def desired_images(clean: CleanProduct) -> dict[tuple[str, int], str]:
     return wanted
 
 
-def sync_image_rows(product: Product, clean: CleanProduct, existing: list[ProductImage]) -> None:
-    """Make the product's image rows match the payload; a changed URL means a new download."""
+def sync_image_rows(product: Product, clean: CleanProduct, existing: list[ProductImage]) -> list[ProductImage]:
+    """Match the product's image rows to the payload (a changed URL means a new download); return rows to add."""
     wanted = desired_images(clean)
     by_key = {(row.kind, row.position): row for row in existing}
     for key, row in by_key.items():
@@ -79,17 +79,16 @@ def sync_image_rows(product: Product, clean: CleanProduct, existing: list[Produc
         elif row.source_url != wanted[key]:
             row.source_url, row.status, row.etag, row.checked_at = wanted[key], ImageStatus.PENDING, "", None
             row.save(update_fields=["source_url", "status", "etag", "checked_at"])
-    ProductImage.objects.bulk_create(
+    return [
         ProductImage(product=product, kind=kind, position=position, source_url=url)
         for (kind, position), url in wanted.items()
         if (kind, position) not in by_key
-    )
+    ]
 
 
-def replace_reviews(product: Product, clean: CleanProduct) -> None:
+def review_rows(product: Product, clean: CleanProduct) -> list[Review]:
     """The product's reviews as the payload has them (without e-mails)."""
-    product.reviews.all().delete()
-    Review.objects.bulk_create(Review(product=product, **review) for review in clean.reviews)
+    return [Review(product=product, **review) for review in clean.reviews]
 
 
 def record_changes(product: Product, values: dict[str, Any], *, run_id: str, now: datetime) -> list[ProductChange]:
@@ -125,6 +124,8 @@ class _PageWriter:
             self.images.setdefault(row.product_id, []).append(row)
         self.created: list[tuple[Product, CleanProduct]] = []
         self.changes: list[ProductChange] = []
+        self.new_reviews: list[Review] = []
+        self.new_images: list[ProductImage] = []
 
     def apply(self, clean: CleanProduct, etag: str) -> None:
         """Create, update or leave alone one valid product."""
@@ -149,8 +150,9 @@ class _PageWriter:
                 setattr(current, name, value)
             current.unpublished_reason, current.last_synced_at, current.last_run_id = "", self.now, self.run_id
             current.save()
-            replace_reviews(current, clean)
-            sync_image_rows(current, clean, self.images.get(clean.id, []))
+            current.reviews.all().delete()
+            self.new_reviews += review_rows(current, clean)
+            self.new_images += sync_image_rows(current, clean, self.images.get(clean.id, []))
             self.counts.updated += 1
             self.counts.changed_ids.append(clean.id)
 
@@ -163,13 +165,15 @@ class _PageWriter:
             self.counts.unpublished += 1
 
     def flush(self) -> None:
-        """Insert the new products with their rows, and the history."""
+        """Insert the new products, their reviews and image rows, and the history: one statement each."""
         Product.objects.bulk_create([product for product, _ in self.created])
         for product, clean in self.created:
-            replace_reviews(product, clean)
-            sync_image_rows(product, clean, [])
+            self.new_reviews += review_rows(product, clean)
+            self.new_images += sync_image_rows(product, clean, [])
             self.counts.changed_ids.append(product.id)
         self.counts.created = len(self.created)
+        Review.objects.bulk_create(self.new_reviews)
+        ProductImage.objects.bulk_create(self.new_images)
         ProductChange.objects.bulk_create(self.changes)
 
 

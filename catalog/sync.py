@@ -18,7 +18,7 @@ from audit.provenance import code_version, package_versions
 from audit.services import record_event
 
 from .client import DummyJSONClient, SourceError
-from .image_sync import ImageCounts, refresh_images
+from .image_sync import ImageCounts, ImageDownloads
 from .persistence import PageCounts, save_page, unpublish_missing
 from .sync_lock import SyncAlreadyRunning, sync_lock
 from .validation import CleanProduct, Violation, record_violations, validate_product
@@ -140,31 +140,39 @@ def _run(summary: SyncSummary, progress: ProgressCallback) -> None:
     if hasattr(default_storage, "remove_partial_files"):
         default_storage.remove_partial_files()  # left by a run killed mid-write
     seen: set[int] = set()
-    done, listing_complete = 0, True
+    done, listing_complete, pending = 0, True, None
+    downloads = ImageDownloads(client, concurrency=options.concurrency, refresh=options.refresh_images)
     try:
-        for batch, total in _batches(client, summary):
-            clean, invalid = _validate(batch, seen, summary)
-            counts = save_page(clean, invalid, run_id=summary.run_id)
-            summary.products.add(counts)
-            if options.images and clean:
-                summary.images.add(
-                    refresh_images(
-                        client, [c.id for c in clean], concurrency=options.concurrency, refresh=options.refresh_images
-                    )
-                )
-            done += len(batch)
-            progress(done, total)
-    except SourceError as error:
-        listing_complete = False
-        if done == 0 and error.outcome in UNREACHABLE_OUTCOMES:
-            summary.status = STATUS_COULD_NOT_RUN
-            summary.failures.append(f"the source could not be read: {error}")
-        else:
-            summary.fail(str(error))
+        with downloads:
+            try:
+                for batch, total in _batches(client, summary):
+                    clean, invalid = _validate(batch, seen, summary)
+                    summary.products.add(save_page(clean, invalid, run_id=summary.run_id))
+                    # This page's images download while the next page is fetched and written.
+                    submitted = downloads.submit([c.id for c in clean]) if options.images else None
+                    if pending:
+                        summary.images.add(downloads.collect(pending))
+                    pending = submitted
+                    done += len(batch)
+                    progress(done, total)
+            except SourceError as error:
+                listing_complete = False
+                _source_failed(summary, error, products_done=done)
+            if pending:
+                summary.images.add(downloads.collect(pending))
     finally:
         client.close()
     if options.complete_listing and listing_complete:
         summary.products.unpublished += unpublish_missing(seen, run_id=summary.run_id)
+
+
+def _source_failed(summary: SyncSummary, error: SourceError, *, products_done: int) -> None:
+    """A listing page could not be read: before any product, the run could not run at all."""
+    if products_done == 0 and error.outcome in UNREACHABLE_OUTCOMES:
+        summary.status = STATUS_COULD_NOT_RUN
+        summary.failures.append(f"the source could not be read: {error}")
+    else:
+        summary.fail(str(error))
 
 
 def _batches(client: DummyJSONClient, summary: SyncSummary) -> Iterator[tuple[list, int | None]]:

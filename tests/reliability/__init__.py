@@ -1,0 +1,1 @@
+"""Fault injection, hostile input and crash safety."""
