@@ -256,3 +256,13 @@ def test_default_client_is_shared_until_settings_change(settings):
     settings.DUMMYJSON_BASE_URL = "http://127.0.0.1:9"
     assert client_module.default_client() is not first
     assert client_module.default_client().base_url == "http://127.0.0.1:9"
+
+
+def test_proxy_variables_are_read_once_when_the_client_is_made(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "")
+
+    client = client_module.DummyJSONClient(base_url="https://dummyjson.com")
+
+    assert client.session.proxies["https"] == "http://proxy.internal:3128"
+    assert client.session.trust_env is False
