@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 
 from django.core.files.storage import default_storage
+from django.db import DatabaseError
 
 from audit.context import new_run_id, run_context
 from audit.models import Kind, Outcome
@@ -147,7 +148,11 @@ def _run(summary: SyncSummary, progress: ProgressCallback) -> None:
             try:
                 for batch, total in _batches(client, summary):
                     clean, invalid = _validate(batch, seen, summary)
-                    summary.products.add(save_page(clean, invalid, run_id=summary.run_id))
+                    try:
+                        summary.products.add(save_page(clean, invalid, run_id=summary.run_id))
+                    except DatabaseError as error:  # the page rolled back whole; go on with the next
+                        summary.fail(f"products {done + 1}-{done + len(batch)} could not be stored: {error}")
+                        clean = []
                     # This page's images download while the next page is fetched and written.
                     submitted = downloads.submit([c.id for c in clean]) if options.images else None
                     if pending:

@@ -6,6 +6,7 @@ audit events carry, so a rejected product can be traced to the exact rule.
 
 import hashlib
 import json
+import math
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +26,8 @@ MAX_TITLE_LENGTH = 255
 MAX_TEXT_LENGTH = 20_000
 MAX_SHORT_TEXT_LENGTH = 255
 MAX_REVIEWS = 100
+MAX_INTEGER = 2**31 - 1  # the largest value an integer column holds on every database
+MAX_BARCODE_LENGTH = 64
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,17 @@ def search_text(*parts: str) -> str:
     """Lower-cased text without accents, so "cafe" finds "Café"."""
     decomposed = unicodedata.normalize("NFKD", " ".join(parts).casefold())
     return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def contains_nul(value: Any) -> bool:
+    """Whether any string in a JSON value, keys included, holds a NUL character."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(contains_nul(key) or contains_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(contains_nul(item) for item in value)
+    return False
 
 
 def is_number(value: Any) -> bool:
@@ -136,6 +150,8 @@ class _Checker:  # pylint: disable=too-few-public-methods
             return None
         if value < low:
             self.fail(f"{key}.negative", f"{key} {value} is below {low}")
+        elif value > MAX_INTEGER:
+            self.fail(f"{key}.range", f"{key} {value} is above {MAX_INTEGER}")
         return value
 
     def number(self, container: dict, key: str, name: str) -> float | None:
@@ -143,18 +159,21 @@ class _Checker:  # pylint: disable=too-few-public-methods
         value = container.get(key)
         if value is None:
             return None
-        if not is_number(value):
-            self.fail(f"{name}.type", f"{name} must be a number, got {value!r:.50}")
+        if not is_number(value) or not math.isfinite(value):
+            self.fail(f"{name}.type", f"{name} must be a finite number, got {value!r:.50}")
             return None
         return float(value)
 
-    def nested_text(self, container: dict, key: str, name: str) -> str:
+    def nested_text(self, container: dict, key: str, name: str, *, max_length: int) -> str:
         """An optional string inside an object field (a barcode stays text: leading zeros matter)."""
         value = container.get(key)
         if value is not None and not isinstance(value, str):
             self.fail(f"{name}.type", f"{name} must be text, got {type(value).__name__}")
             return ""
-        return (value or "")[:MAX_SHORT_TEXT_LENGTH]
+        if value and len(value) > max_length:
+            self.fail(f"{name}.too_long", f"{name} has {len(value)} characters, more than {max_length}")
+            return ""
+        return value or ""
 
     def mapping(self, key: str) -> dict:
         """An optional object field."""
@@ -217,8 +236,11 @@ def validate_product(raw: Any) -> CleanProduct | list[Violation]:
     if not isinstance(raw, dict):
         return [Violation("product.type", "a product must be a JSON object")]
     check = _Checker(raw)
-    if not is_integer(raw.get("id")) or raw["id"] < 1:
+    if not is_integer(raw.get("id")) or not 1 <= raw["id"] <= MAX_INTEGER:
         check.fail("id.type", f"id must be a positive whole number, got {raw.get('id')!r:.50}")
+    if contains_nul(raw):
+        # PostgreSQL cannot store NUL in text or JSON, and no real product has one.
+        check.fail("text.nul", "a text field holds a NUL character")
     price = check.decimal("price", low=Decimal(0), high=MAX_PRICE, required=True)
     discount = check.decimal("discountPercentage", low=Decimal(0), high=Decimal(100))
     dimensions, meta = check.mapping("dimensions"), check.mapping("meta")
@@ -243,7 +265,7 @@ def validate_product(raw: Any) -> CleanProduct | list[Violation]:
         "availability_status": check.text("availabilityStatus", max_length=50),
         "minimum_order_quantity": check.integer("minimumOrderQuantity"),
         "tags": check.string_list("tags"),
-        "barcode": check.nested_text(meta, "barcode", "meta.barcode"),
+        "barcode": check.nested_text(meta, "barcode", "meta.barcode", max_length=MAX_BARCODE_LENGTH),
         "source_created_at": check.moment(meta, "createdAt", "meta.createdAt"),
         "source_updated_at": check.moment(meta, "updatedAt", "meta.updatedAt"),
     }

@@ -4,9 +4,11 @@ import re
 from pathlib import Path
 
 import pytest
+from django.db import DataError
 
 from audit.models import AuditEvent
 from catalog.models import ImageStatus, Product, ProductImage
+from catalog.persistence import save_page
 from tests import payloads
 from tests.sync_helpers import sync
 
@@ -83,9 +85,10 @@ def test_huge_strings_unicode_and_markup_are_handled_without_a_crash(api):
         api,
         payloads.product(id=1, title="Ünïcödé ☕ 商品 <b>bold</b> & 'quotes'", images=[], thumbnail=""),
         payloads.product(id=2, description="x" * 1_000_000),
-        payloads.product(id=3, title="<script>alert(1)</script>", brand="\u202eevil\x00"),
+        payloads.product(id=3, title="<script>alert(1)</script>", brand="\u202eevil"),
         payloads.product(id=4, sku=["not", "text"], weight="heavy", dimensions=[1, 2]),
         payloads.product(id=5, reviews=[{"rating": 5, "comment": "ok", "date": "yesterday"}]),
+        payloads.product(id=6, brand="nul\x00byte", stock=2**40),
     )
 
     result = sync("--base-url", base, "--no-images")
@@ -100,6 +103,8 @@ def test_huge_strings_unicode_and_markup_are_handled_without_a_crash(api):
         (4, "weight.type"),
         (4, "dimensions.type"),
         (5, "reviews.reviews.date.type"),
+        (6, "text.nul"),
+        (6, "stock.range"),
     }
     assert "Traceback" not in result.stderr
 
@@ -131,3 +136,26 @@ def test_a_listing_item_that_is_not_an_object_is_rejected(api):
     assert result.exit_code == 1
     assert list(Product.objects.values_list("id", flat=True)) == [1]
     assert AuditEvent.objects.filter(kind="validation", details__rule="product.type").count() == 3
+
+
+def test_a_page_the_database_refuses_is_reported_and_the_run_goes_on(api, mocker):
+    api.expect_request("/products", query_string="limit=1&skip=0").respond_with_json(
+        payloads.envelope([payloads.product(id=1)], total=2)
+    )
+    api.expect_request("/products", query_string="limit=1&skip=1").respond_with_json(
+        payloads.envelope([payloads.product(id=2)], total=2, skip=1)
+    )
+
+    def refuse_product_1(clean, *args, **kwargs):
+        if clean[0].id == 1:
+            raise DataError("value too long")
+        return save_page(clean, *args, **kwargs)
+
+    # The database is the boundary here: it refuses the first page.
+    mocker.patch("catalog.sync.save_page", side_effect=refuse_product_1)
+
+    result = sync("--base-url", api.url_for("").rstrip("/"), "--no-images", "--page-size", "1")
+
+    assert result.exit_code == 1
+    assert "products 1-1 could not be stored: value too long" in result.stderr
+    assert list(Product.objects.values_list("id", flat=True)) == [2]
