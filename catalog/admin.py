@@ -1,4 +1,5 @@
 """Staff look after the catalog here; the one write they trigger is a refresh from the source."""
+
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
