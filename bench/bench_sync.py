@@ -1,6 +1,6 @@
 """Benchmark sync_products against the mirror at 25 ms latency; prints ratios measured in one run.
 
-Run: ``.venv/bin/python bench/bench_sync.py`` (about a minute; add ``--skip-scale`` to skip
+Run: ``.venv/bin/python -m bench.bench_sync`` (about a minute; add ``--skip-scale`` to skip
 the 10,000-product memory run). Everything runs on loopback, against a mirror started
 as a separate process, with a throwaway SQLite database and media folder.
 
@@ -27,24 +27,13 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.common import ROOT, start_mirror, stop
+
 LATENCY_MS = 25
 CONCURRENCY = 8
 PAGE_SIZE = 100
 SCALE = 10_000
 TIMEOUT = (3.05, 10)
-
-
-def start_mirror(*args: str) -> tuple[subprocess.Popen, str]:
-    """Start the mirror as its own process on a free port; return it and its base URL."""
-    process = subprocess.Popen(  # pylint: disable=consider-using-with
-        [sys.executable, "-m", "mirror", "--port", "0", "--cache-dir", str(ROOT / ".mirror-cache"), *args],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    line = process.stdout.readline()
-    return process, line.rsplit(" ", 1)[-1].strip()
 
 
 def course_baseline(base_url: str, folder: Path) -> tuple[float, int]:
@@ -97,8 +86,7 @@ def scale_rss(work: Path) -> tuple[int, float]:
         )
         elapsed = time.perf_counter() - started
     finally:
-        mirror.terminate()
-        mirror.wait()
+        stop(mirror)
     # ru_maxrss of children is in KiB on Linux: the largest child, the sync (or migrate).
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024, elapsed
 
@@ -129,8 +117,7 @@ def measure_against_latency(work: Path) -> None:
         first_s, first = measure_sync(base_url)
         second_s, second = measure_sync(base_url)
     finally:
-        mirror.terminate()
-        mirror.wait()
+        stop(mirror)
     bound_s = (math.ceil(first.products.created / PAGE_SIZE) + images / CONCURRENCY) * LATENCY_MS / 1000
     print(
         f"mirror latency {LATENCY_MS} ms, {first.products.created} products, {images} images, concurrency {CONCURRENCY}"

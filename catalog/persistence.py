@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from .cache import invalidate_after_commit
 from .models import Category, ImageKind, ImageStatus, Product, ProductChange, ProductImage, Review
 from .validation import CleanProduct, Violation
 
@@ -193,6 +194,8 @@ def save_page(
         for product_id, violations in invalid.items():
             writer.reject(product_id, violations)
         writer.flush()
+        if writer.counts.created or writer.counts.updated or writer.counts.unpublished:
+            invalidate_after_commit()
     return writer.counts
 
 
@@ -222,4 +225,6 @@ def unpublish_missing(seen_ids: set[int], *, run_id: str) -> int:
             for product in Product.objects.filter(id__in=gone_ids).iterator(chunk_size=500)
         ]
         ProductChange.objects.bulk_create(change for change in changes if change)
+        if gone_ids:
+            invalidate_after_commit()
     return len(gone_ids)

@@ -10,6 +10,7 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from . import conf
+from .cache import cached_read
 from .charts import PricePoint
 from .models import Category, ImageKind, ImageStatus, Product, ProductImage, Review
 from .services import product_refresh
@@ -143,14 +144,15 @@ def page_number_of(value: Any) -> int:
 
 def product_listing(*, filters: ProductFilters, page_number: Any) -> ProductListing:
     """One page of the list (bad or past-the-end page numbers land on the first or last page)."""
-    categories = category_facets(filters)
+    facet_filters = (filters.query, filters.brand, filters.min_price, filters.max_price, filters.in_stock)
+    categories = cached_read("facets", facet_filters, lambda: category_facets(filters))
     paginator = CountedPaginator(product_queryset(filters), PAGE_SIZE, count=result_count(categories, filters.category))
     page = paginator.get_page(page_number_of(page_number))  # past the end: the last page
     page.object_list = list(page.object_list)
     return ProductListing(
         page=page,
         categories=categories,
-        brands=brand_names(),
+        brands=cached_read("brands", (), brand_names),
         unknown_category=bool(filters.category) and filters.category not in {item.slug for item in categories},
     )
 

@@ -1,6 +1,7 @@
 """Shared fixtures: fast client settings, a private MEDIA_ROOT, and a DummyJSON stand-in on loopback."""
 
 import pytest
+from django.core.cache import cache
 
 from catalog.client import DummyJSONClient
 
@@ -13,6 +14,7 @@ def isolated_settings(settings, tmp_path):
     settings.DUMMYJSON_BACKOFF = 0.0
     settings.DUMMYJSON_RETRIES = 3
     settings.DUMMYJSON_DEADLINE = 5.0
+    cache.clear()  # cached catalog reads must not leak from one test's data into another's
     return settings
 
 
