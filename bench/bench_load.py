@@ -24,6 +24,7 @@ def main() -> None:
     env = site_env(work, DUMMYJSON_BASE_URL=mirror_url)
     try:
         manage(env, "migrate", "-v0")
+        manage(env, "collectstatic", "--noinput", "-v0")
         manage(env, "sync_products", "--base-url", mirror_url, "--limit", "100", "--no-images")
         server, base_url = start_gunicorn(env)
         try:

@@ -26,6 +26,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-pages-"))
     env = site_env(work)
     manage(env, "migrate", "-v0")
+    manage(env, "collectstatic", "--noinput", "-v0")
     mirror, mirror_url = start_mirror("--scale", str(SCALE))
     try:
         manage(env, "sync_products", "--base-url", mirror_url, "--no-images")

@@ -122,7 +122,9 @@ def run_wrk(urls: list[str], *, connections: int, seconds: int, threads: int = 2
         timeout=seconds + 60,
     )
     out = completed.stdout
-    percentile = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.MULTILINE))
+    percentile = dict(re.findall(r"^\s*(50|99)%\s+([\d.]+(?:us|ms|s))\s*$", out, re.MULTILINE))
+    if len(percentile) != 2:
+        raise RuntimeError(f"could not read wrk's latency distribution:\n{out}")
     socket_errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     non_2xx = int((re.search(r"Non-2xx or 3xx responses: (\d+)", out) or [0, 0])[1])
     return LoadResult(
