@@ -2,7 +2,7 @@
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -30,6 +30,9 @@ HASHED_FIELDS = (
 )
 
 
+CANONICAL_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
 def canonical_json(value) -> str:
     """One spelling for one value: sorted keys, no spaces, UTF-8 kept."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -37,7 +40,12 @@ def canonical_json(value) -> str:
 
 def canonical_time(moment: datetime) -> str:
     """UTC with microseconds, the precision every supported database keeps."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(timezone.utc).strftime(CANONICAL_TIME_FORMAT)
+
+
+def parse_canonical_time(value: str) -> datetime:
+    """The moment ``canonical_time`` wrote."""
+    return datetime.strptime(value, CANONICAL_TIME_FORMAT).replace(tzinfo=timezone.utc)
 
 
 def event_hash(fields: dict) -> str:
@@ -62,8 +70,19 @@ class ChainReport:
         return self.broken_seq is None
 
 
-def verify_chain(events: Iterable, *, start_seq: int = 1, start_hash: str = GENESIS_HASH) -> ChainReport:
-    """Walk events in ``seq`` order and report the first one changed, removed or reordered."""
+def verify_chain(
+    events: Iterable,
+    *,
+    start_seq: int = 1,
+    start_hash: str = GENESIS_HASH,
+    pinned: Mapping[int, str] | None = None,
+) -> ChainReport:
+    """Walk events in ``seq`` order and report the first one changed, removed or reordered.
+
+    ``pinned`` maps sequence numbers to the hashes that prune checkpoints recorded for
+    them; an event still present must keep that hash.
+    """
+    pinned = pinned or {}
     expected_seq, previous_hash, count = start_seq, start_hash, 0
     for event in events:
         fields = {name: getattr(event, name) for name in HASHED_FIELDS}
@@ -75,6 +94,9 @@ def verify_chain(events: Iterable, *, start_seq: int = 1, start_hash: str = GENE
             return ChainReport(count, previous_hash, event.seq, problem)
         if event_hash(fields) != event.hash:
             problem = f"event #{event.seq} does not match its hash: changed"
+            return ChainReport(count, previous_hash, event.seq, problem)
+        if pinned.get(event.seq, event.hash) != event.hash:
+            problem = f"event #{event.seq} does not match the hash its prune checkpoint recorded: rewritten"
             return ChainReport(count, previous_hash, event.seq, problem)
         expected_seq, previous_hash, count = event.seq + 1, event.hash, count + 1
     return ChainReport(count, previous_hash)

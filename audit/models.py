@@ -20,6 +20,8 @@ class Kind(models.TextChoices):
     TEST_RUN = "test_run", _("test run")
     LINT = "lint", _("lint")
     ADMIN = "admin", _("admin action")
+    CHECKPOINT = "checkpoint", _("prune checkpoint")
+    VERIFY = "verify", _("chain verification")
 
 
 class Outcome(models.TextChoices):
@@ -91,6 +93,14 @@ class AuditEvent(models.Model):
             models.Index(fields=["product_id", "seq"], name="audit_product_seq"),
             models.Index(fields=["kind", "seq"], name="audit_kind_seq"),
             models.Index(fields=["created_at"], name="audit_created"),
+            # The admin's outcome and status-class filters, newest first without a sort.
+            models.Index(fields=["outcome", "seq"], name="audit_outcome_seq"),
+            models.Index(fields=["status_code", "seq"], name="audit_status_seq"),
+            # Prefix search on URLs: PostgreSQL only serves LIKE 'prefix%' from a
+            # pattern_ops index (other backends ignore opclasses and use a range).
+            models.Index(fields=["url"], name="audit_url_prefix", opclasses=["varchar_pattern_ops"]),
+            # The dashboard's per-day latency reads one kind over a time range.
+            models.Index(fields=["kind", "created_at"], name="audit_kind_created"),
         ]
 
     def __str__(self) -> str:

@@ -5,7 +5,7 @@ import logging
 import threading
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
 from .chain import canonical_json, event_hash
@@ -22,12 +22,13 @@ URL_MAX_LENGTH = AuditEvent._meta.get_field("url").max_length
 ACTOR_MAX_LENGTH = AuditEvent._meta.get_field("actor").max_length
 
 
-def _lock_chain() -> None:
+def _lock_chain(using: str) -> None:
     """Make this transaction the only appender until it ends.
 
     SQLite needs nothing more: its IMMEDIATE transactions already hold the database's
     write lock. PostgreSQL allows concurrent writers, so they queue on an advisory lock.
     """
+    connection = connections[using]
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
@@ -59,13 +60,15 @@ def record_event(  # pylint: disable=too-many-arguments,too-many-locals
     details: dict[str, Any] | None = None,
     run_id: str | None = None,
     actor: str | None = None,
+    using: str = DEFAULT_DB_ALIAS,
 ) -> AuditEvent:
     """Append one event to the chain and return it.
 
     The run id and actor default to the open ``run_context``. Call this outside the
     caller's own ``transaction.atomic`` block so that the event commits even when that
     work is rolled back. A failure to write raises: an audit trail with silent holes
-    would be worse than a failed operation.
+    would be worse than a failed operation. ``using`` names another database alias,
+    for writers that must not touch the default one (the test-run recorder).
     """
     context = current_run()
     fields: dict[str, Any] = {
@@ -85,14 +88,14 @@ def record_event(  # pylint: disable=too-many-arguments,too-many-locals
         "details": _json_safe(details),
     }
     try:
-        with _append_lock, transaction.atomic():
-            _lock_chain()
-            last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+        with _append_lock, transaction.atomic(using=using):
+            _lock_chain(using)
+            last = AuditEvent.objects.using(using).order_by("-seq").values_list("seq", "hash").first()
             last_seq, last_hash = last or (0, GENESIS_HASH)
             fields.update(seq=last_seq + 1, prev_hash=last_hash, created_at=timezone.now())
             fields["hash"] = event_hash(fields)
             event = AuditEvent(**fields)
-            event.save(force_insert=True)
+            event.save(force_insert=True, using=using)
     except Exception:
         logger.exception("Could not write the audit event %s/%s for %s", kind, outcome, fields["url"])
         raise

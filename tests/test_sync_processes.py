@@ -62,9 +62,10 @@ def test_a_second_sync_exits_2_and_changes_nothing_while_one_holds_the_lock(mirr
 
 
 def test_two_syncs_started_together_one_runs_and_the_other_exits_2(slow_mirror):
-    first = start_sync_process("--base-url", slow_mirror.base_url, "--limit", "30")
+    # The whole catalog at 40 ms a request takes seconds: long enough to still run when the second starts.
+    first = start_sync_process("--base-url", slow_mirror.base_url, "--page-size", "20")
     wait_for_progress(first)
-    second = start_sync_process("--base-url", slow_mirror.base_url, "--limit", "30")
+    second = start_sync_process("--base-url", slow_mirror.base_url, "--page-size", "20")
 
     second_out, second_err = second.communicate(timeout=PROCESS_TIMEOUT_S)
     first.communicate(timeout=PROCESS_TIMEOUT_S)

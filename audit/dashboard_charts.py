@@ -1,0 +1,93 @@
+"""The dashboard's sections: each chart drawn from one of the dashboard's bounded reads."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+
+from . import dashboard
+from .charts import horizontal_bars, line_chart, stacked_bars
+
+LATEST_TEST_RUNS_LISTED = 10
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled chart, or a note when there is nothing to draw yet."""
+
+    title: str
+    chart: SafeString | None
+    empty: str = ""
+
+
+def _events_per_hour(now: datetime) -> Section:
+    hours, series = dashboard.events_per_hour(now)
+    title = _("Events per hour by outcome, last 7 days")
+    if not series:
+        return Section(title, None, _("No events in the last 7 days."))
+    return Section(title, stacked_bars([f"{hour:%m-%d %H:00}" for hour in hours], series, label=title))
+
+
+def _fetch_latency(now: datetime) -> Section:
+    days, series = dashboard.fetch_latency_per_day(now.date())
+    title = _("Fetch latency per day (ms), p50 and p95")
+    if all(value is None for values in series.values() for value in values):
+        return Section(title, None, _("No fetches in the last 14 days."))
+    return Section(title, line_chart([f"{day:%m-%d}" for day in days], series, label=title))
+
+
+def _syncs(points: list[dashboard.RunPoint]) -> list[Section]:
+    duration_title = _("Sync duration (s) and failures per run")
+    drift_title = _("Catalog drift per sync: products added, changed, unpublished")
+    if not points:
+        return [Section(duration_title, None, _("No syncs yet.")), Section(drift_title, None, _("No syncs yet."))]
+    labels = [f"{point.label} {point.status}" for point in points]
+    duration = {name: [point.values[name] for point in points] for name in ("duration_s", "failures")}
+    drift = {name: [point.values[name] for point in points] for name in ("added", "changed", "unpublished")}
+    return [
+        Section(duration_title, line_chart(labels, duration, label=duration_title)),
+        Section(drift_title, stacked_bars(labels, drift, label=drift_title)),
+    ]
+
+
+def _test_runs(points: list[dashboard.RunPoint]) -> Section:
+    title = _("Test runs: passed and failed (interrupted runs have no bar)")
+    if not points:
+        return Section(title, None, _("No test runs yet."))
+    labels = [f"{point.label} {point.status}" for point in points]
+    series = {name: [point.values[name] for point in points] for name in ("passed", "failed")}
+    return Section(title, stacked_bars(labels, series, label=title))
+
+
+def _lint(points: list[dashboard.RunPoint]) -> Section:
+    title = _("Pylint score over time")
+    if not points:
+        return Section(title, None, _("No lint runs yet: `make lint` records them."))
+    labels = [point.label for point in points]
+    return Section(title, line_chart(labels, {"score": [point.values["score"] for point in points]}, label=title))
+
+
+def _prices() -> Section:
+    title = _("Mean price per category")
+    rows = dashboard.mean_price_per_category()
+    if not rows:
+        return Section(title, None, _("No products in the catalog yet."))
+    return Section(title, horizontal_bars(rows, label=title))
+
+
+def dashboard_context(now: datetime) -> dict:
+    """The dashboard's sections in reading order, the latest test runs and the last verification."""
+    test_runs = dashboard.recent_test_runs()
+    return {
+        "sections": [
+            _events_per_hour(now),
+            _fetch_latency(now),
+            *_syncs(dashboard.recent_syncs()),
+            _test_runs(test_runs),
+            _lint(dashboard.lint_scores()),
+            _prices(),
+        ],
+        "test_runs": test_runs[::-1][:LATEST_TEST_RUNS_LISTED],
+        "verification": dashboard.last_verification(),
+    }

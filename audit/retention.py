@@ -1,0 +1,91 @@
+"""Retention: delete events older than a cut-off in batches, behind a checkpoint that keeps the chain verifiable.
+
+The checkpoint is an ordinary event appended to the chain before anything is deleted. It
+carries the seq and hash of the last pruned event, so ``verify_audit`` can start at the
+oldest remaining event; rows deleted without a checkpoint still show up as removed.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.utils import timezone
+
+from .chain import canonical_time
+from .models import AuditEvent, Kind, Outcome
+from .services import record_event
+from .verification import PRUNED_THROUGH_HASH, PRUNED_THROUGH_SEQ, describe, verify_stored_chain
+
+DEFAULT_BATCH_SIZE = 10_000
+
+
+class PruneRefused(Exception):
+    """The events to prune do not verify: deleting them would destroy the evidence."""
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    """What a prune removed, and the checkpoint that records it (None when nothing was old enough)."""
+
+    cutoff: datetime
+    first_seq: int | None = None
+    last_seq: int | None = None
+    deleted: int = 0
+    checkpoint: AuditEvent | None = None
+
+
+def _last_prunable_seq(cutoff: datetime, using: str) -> int | None:
+    # Only a prefix of the chain can go: everything before the first event that is new enough.
+    events = AuditEvent.objects.using(using)
+    first_kept = events.filter(created_at__gte=cutoff).order_by("seq").values_list("seq", flat=True).first()
+    if first_kept is not None:
+        return first_kept - 1
+    return events.order_by("-seq").values_list("seq", flat=True).first()
+
+
+def _delete_pruned_range(first_seq: int, last_seq: int, using: str) -> int:
+    """The one way rows leave the audit table; the model and its querysets refuse deletes."""
+    connection = connections[using]
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    with transaction.atomic(using=using), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The append-only trigger lets a DELETE through only inside a transaction that says so.
+            cursor.execute("SET LOCAL audit.allow_prune = 'on'")
+        cursor.execute(f"DELETE FROM {table} WHERE seq >= %s AND seq <= %s", [first_seq, last_seq])
+        return cursor.rowcount
+
+
+def prune_events(
+    *, older_than: timedelta, batch_size: int = DEFAULT_BATCH_SIZE, using: str = DEFAULT_DB_ALIAS
+) -> PruneResult:
+    """Delete the events older than ``older_than``, oldest first, after recording a checkpoint.
+
+    The events to delete are verified first; a broken chain is refused (``PruneRefused``)
+    so that pruning never hides tampering.
+    """
+    cutoff = timezone.now() - older_than
+    oldest = AuditEvent.objects.using(using).order_by("seq").values_list("seq", flat=True).first()
+    last_seq = _last_prunable_seq(cutoff, using)
+    if oldest is None or last_seq is None or last_seq < oldest:
+        return PruneResult(cutoff)
+    report, start = verify_stored_chain(through_seq=last_seq, using=using)
+    if not report.intact:
+        raise PruneRefused(f"refusing to prune: {describe(report, start)}")
+    checkpoint = record_event(
+        kind=Kind.CHECKPOINT,
+        outcome=Outcome.OK,
+        message=f"pruned events #{oldest} to #{last_seq}, older than {canonical_time(cutoff)}",
+        details={
+            PRUNED_THROUGH_SEQ: last_seq,
+            PRUNED_THROUGH_HASH: report.head_hash,
+            "pruned_from_seq": oldest,
+            "pruned_count": last_seq - oldest + 1,
+            "cutoff": canonical_time(cutoff),
+            "older_than_days": older_than / timedelta(days=1),
+        },
+        using=using,
+    )
+    deleted = 0
+    for low in range(oldest, last_seq + 1, batch_size):
+        deleted += _delete_pruned_range(low, min(low + batch_size - 1, last_seq), using)
+    return PruneResult(cutoff, oldest, last_seq, deleted, checkpoint)
