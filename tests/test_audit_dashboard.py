@@ -19,6 +19,7 @@ from audit.charts import horizontal_bars, line_chart, stacked_bars
 from audit.models import AuditEvent
 from audit.services import record_event
 from catalog.models import Category, Product
+from tests.tampering import tamper
 
 pytestmark = pytest.mark.django_db
 
@@ -137,8 +138,7 @@ def test_the_dashboard_shows_the_last_recorded_verification(staff_client, activi
 
 
 def test_verify_record_puts_a_broken_chain_on_record_too(activity):  # pylint: disable=unused-argument
-    with connection.cursor() as cursor:
-        cursor.execute("UPDATE audit_auditevent SET message = 'edited' WHERE seq = 3")
+    tamper("UPDATE audit_auditevent SET message = 'edited' WHERE seq = 3")
 
     with pytest.raises(CommandError):
         call_command("verify_audit", "--record")

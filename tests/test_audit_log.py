@@ -7,10 +7,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from audit.chain import event_hash, HASHED_FIELDS
+from audit.chain import HASHED_FIELDS, event_hash
 from audit.context import run_context
 from audit.models import GENESIS_HASH, AppendOnlyError, AuditEvent
 from audit.services import record_event
+from tests.tampering import tamper
 
 pytestmark = pytest.mark.django_db
 
@@ -103,12 +104,6 @@ def test_verify_audit_passes_on_an_empty_log():
     assert verify() == f"audit chain intact: 0 events, head {GENESIS_HASH}"
 
 
-def raw_sql(statement: str, params=()) -> None:
-    """Change the table behind the model's back, as an attacker with database access would."""
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-
-
 @pytest.mark.parametrize(
     ("statement", "expected"),
     [
@@ -132,7 +127,7 @@ def raw_sql(statement: str, params=()) -> None:
 )
 def test_verify_audit_names_the_first_tampered_event(statement, expected):
     record(4)
-    raw_sql(statement)
+    tamper(statement)
 
     with pytest.raises(CommandError) as caught:
         verify()
@@ -142,9 +137,9 @@ def test_verify_audit_names_the_first_tampered_event(statement, expected):
 
 def test_verify_audit_catches_a_reordering_with_renumbered_seqs():
     record(3)
-    raw_sql("UPDATE audit_auditevent SET seq = 100 WHERE seq = 2")
-    raw_sql("UPDATE audit_auditevent SET seq = 2 WHERE seq = 3")
-    raw_sql("UPDATE audit_auditevent SET seq = 3 WHERE seq = 100")
+    tamper("UPDATE audit_auditevent SET seq = 100 WHERE seq = 2")
+    tamper("UPDATE audit_auditevent SET seq = 2 WHERE seq = 3")
+    tamper("UPDATE audit_auditevent SET seq = 3 WHERE seq = 100")
 
     with pytest.raises(CommandError, match="event #2 does not link to the event before it: removed or reordered"):
         verify()
@@ -153,7 +148,7 @@ def test_verify_audit_catches_a_reordering_with_renumbered_seqs():
 def test_verify_audit_catches_a_recomputed_hash_that_breaks_the_link():
     events = record(3)
     forged = {name: getattr(events[1], name) for name in HASHED_FIELDS} | {"message": "forged"}
-    raw_sql("UPDATE audit_auditevent SET message = 'forged', hash = %s WHERE seq = 2", [event_hash(forged)])
+    tamper("UPDATE audit_auditevent SET message = 'forged', hash = %s WHERE seq = 2", [event_hash(forged)])
 
     with pytest.raises(CommandError, match="event #3 does not link to the event before it"):
         verify()

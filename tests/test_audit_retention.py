@@ -15,6 +15,7 @@ from audit import retention
 from audit.chain import HASHED_FIELDS, event_hash
 from audit.models import AuditEvent
 from audit.services import record_event
+from tests.tampering import tamper
 
 pytestmark = pytest.mark.django_db
 AGES = (timedelta(days=40), timedelta(days=35), timedelta(days=31), timedelta(days=2), timedelta(hours=1))
@@ -25,12 +26,6 @@ def run(command: str, *args: str) -> str:
     out = StringIO()
     call_command(command, *args, stdout=out)
     return out.getvalue().strip()
-
-
-def raw_sql(statement: str, params=()) -> None:
-    """Change the table behind the model's back, as an attacker with database access would."""
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
 
 
 def seqs() -> list[int]:
@@ -103,7 +98,7 @@ def test_two_prunes_in_a_row_still_verify(aged):  # pylint: disable=unused-argum
 
 
 def test_rows_deleted_without_a_checkpoint_are_still_caught(aged):  # pylint: disable=unused-argument
-    raw_sql("DELETE FROM audit_auditevent WHERE seq <= 2")
+    tamper("DELETE FROM audit_auditevent WHERE seq <= 2")
 
     with pytest.raises(CommandError, match=r"^audit chain broken at event #1: expected event #1 but found #3: removed"):
         run("verify_audit")
@@ -111,14 +106,14 @@ def test_rows_deleted_without_a_checkpoint_are_still_caught(aged):  # pylint: di
 
 def test_rows_deleted_past_the_checkpoint_are_caught(aged):  # pylint: disable=unused-argument
     run("audit_prune", "--older-than", "30")
-    raw_sql("DELETE FROM audit_auditevent WHERE seq = 4")
+    tamper("DELETE FROM audit_auditevent WHERE seq = 4")
 
     with pytest.raises(CommandError, match=r"^audit chain broken at event #1: expected event #1 but found #5: removed"):
         run("verify_audit")
 
 
 def test_a_broken_chain_is_not_pruned(aged):  # pylint: disable=unused-argument
-    raw_sql("UPDATE audit_auditevent SET message = 'edited' WHERE seq = 2")
+    tamper("UPDATE audit_auditevent SET message = 'edited' WHERE seq = 2")
 
     with pytest.raises(CommandError) as caught:
         run("audit_prune", "--older-than", "30")
@@ -137,7 +132,7 @@ def rewrite_from(seq: int, message: str) -> None:
         if event.seq == seq:
             fields["message"] = message
         new_hash = event_hash(fields)
-        raw_sql(
+        tamper(
             "UPDATE audit_auditevent SET message = %s, prev_hash = %s, hash = %s WHERE seq = %s",
             [fields["message"], previous_hash, new_hash, event.seq],
         )
@@ -164,7 +159,7 @@ def test_a_prune_stopped_between_batches_still_verifies(aged):  # pylint: disabl
 def test_the_checkpoint_pins_the_hash_of_the_last_pruned_event(aged):  # pylint: disable=unused-argument
     with mock.patch.object(retention, "_delete_pruned_range", return_value=0):
         run("audit_prune", "--older-than", "30")
-    raw_sql("DELETE FROM audit_auditevent WHERE seq = 1")
+    tamper("DELETE FROM audit_auditevent WHERE seq = 1")
     rewrite_from(3, "forged")  # re-hashed to the head: only the checkpoint's pin can tell
 
     with pytest.raises(CommandError) as caught:
