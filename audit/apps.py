@@ -9,3 +9,6 @@ class AuditConfig(AppConfig):
     name = "audit"
     verbose_name = "Audit trail"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import

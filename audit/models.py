@@ -22,6 +22,7 @@ class Kind(models.TextChoices):
     ADMIN = "admin", _("admin action")
     CHECKPOINT = "checkpoint", _("prune checkpoint")
     VERIFY = "verify", _("chain verification")
+    LOGIN = "login", _("failed login")
 
 
 class Outcome(models.TextChoices):

@@ -8,6 +8,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
+from audit.models import AuditEvent
 from catalog.models import ImageStatus, ProductImage
 from tests import payloads
 from tests.sync_helpers import PROJECT_ROOT, sync
@@ -93,3 +94,11 @@ def test_admin_logins_are_locked_out_after_repeated_failures(client, django_user
     assert statuses == [200, 200, 429]
     assert locked.status_code == 429
     assert "_auth_user_id" not in client.session
+    events = AuditEvent.objects.filter(kind="login").order_by("seq")
+    assert [(event.outcome, event.actor) for event in events] == [
+        ("invalid", "boss"),
+        ("invalid", "boss"),
+        ("blocked", "boss"),
+        ("blocked", "boss"),
+    ]
+    assert events.first().details == {"address": "10.1.1.1"}

@@ -1,0 +1,23 @@
+"""Failed logins go on record: who tried, from where, and whether the lockout refused them."""
+
+from django.contrib.auth.signals import user_login_failed
+from django.dispatch import receiver
+
+from .models import Kind, Outcome
+from .services import record_event
+
+
+@receiver(user_login_failed, dispatch_uid="audit_failed_login")
+def record_failed_login(sender, credentials, request=None, **kwargs):  # pylint: disable=unused-argument
+    """One ``login`` event per failed attempt; ``blocked`` once django-axes locks the pair out."""
+    username = str(credentials.get("username", ""))[:150]
+    locked_out = bool(getattr(request, "axes_locked_out", False))
+    record_event(
+        kind=Kind.LOGIN,
+        outcome=Outcome.BLOCKED if locked_out else Outcome.INVALID,
+        method=getattr(request, "method", ""),
+        url=request.get_full_path() if request else "",
+        actor=username or "anonymous",
+        message="locked out after repeated failures" if locked_out else "wrong username or password",
+        details={"address": request.META.get("REMOTE_ADDR", "") if request else ""},
+    )
