@@ -7,9 +7,11 @@ one ``fetch`` or ``download`` event; a URL refused before any request is one
 or data fault and say why in the log; they never raise for one.
 """
 
+import contextlib
 import hashlib
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -162,6 +164,7 @@ class DummyJSONClient:
         backoff_factor: float | None = None,
         deadline: float | None = None,
         storage: Storage | None = None,
+        max_parallel_requests: int | None = None,
     ) -> None:
         self.base_url = (base_url or conf.base_url()).rstrip("/")
         self.timeout = timeout or conf.timeout()
@@ -170,6 +173,9 @@ class DummyJSONClient:
         self.deadline = conf.deadline() if deadline is None else deadline
         self.storage = storage or default_storage
         self.sleep: Callable[[float], None] = time.sleep  # tests replace it to observe backoff
+        # Caps requests in flight across threads. Only the exchange itself holds a slot, so
+        # checking, storing and auditing one image overlaps the next image's download.
+        self.request_slots = threading.BoundedSemaphore(max_parallel_requests) if max_parallel_requests else None
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
         # Proxy variables are read once here, not on every request: requests re-scans the
@@ -436,6 +442,10 @@ class DummyJSONClient:
 
     def _send_once(self, url: str, *, headers: dict[str, str], max_bytes: int) -> Attempt:
         """One request: headers within the read timeout, the whole body within the deadline."""
+        with self.request_slots or contextlib.nullcontext():
+            return self._exchange(url, headers=headers, max_bytes=max_bytes)
+
+    def _exchange(self, url: str, *, headers: dict[str, str], max_bytes: int) -> Attempt:
         attempt = Attempt(url=url)
         started = time.monotonic()
         try:

@@ -137,7 +137,7 @@ def product_sync(
 
 def _run(summary: SyncSummary, progress: ProgressCallback) -> None:
     options = summary.options
-    client = DummyJSONClient(base_url=options.base_url)
+    client = DummyJSONClient(base_url=options.base_url, max_parallel_requests=options.concurrency)
     if hasattr(default_storage, "remove_partial_files"):
         default_storage.remove_partial_files()  # left by a run killed mid-write
     seen: set[int] = set()
