@@ -232,6 +232,14 @@ def scenarios(now: datetime) -> dict[str, str]:
     }
 
 
+class QueryLog(list):
+    """An execute wrapper that keeps the SQL of every query it lets through."""
+
+    def __call__(self, execute, sql, *args):
+        self.append(sql)
+        return execute(sql, *args)
+
+
 def time_views(repeat: int, now: datetime) -> dict[str, dict[str, float]]:
     """Best and median milliseconds per view, and its SQL query count, after one warm-up request each."""
     from django.contrib.auth import get_user_model  # pylint: disable=import-outside-toplevel
@@ -243,8 +251,8 @@ def time_views(repeat: int, now: datetime) -> dict[str, dict[str, float]]:
     client.force_login(user)
     timings = {}
     for name, url in scenarios(now).items():
-        queries = []
-        with connection.execute_wrapper(lambda execute, sql, *args: queries.append(sql) or execute(sql, *args)):
+        queries = QueryLog()
+        with connection.execute_wrapper(queries):
             response = client.get(url)
         if response.status_code != 200:
             raise RuntimeError(f"{name}: {url} answered {response.status_code}")
