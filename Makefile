@@ -3,12 +3,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
-LINTED := config catalog audit mirror tests bench manage.py
+LINTED := config catalog audit mirror tests bench bin manage.py
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 .PHONY: install install-dev demo test test-postgres lint format check clean
 
 $(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Python 3.11 or newer is needed: run make PYTHON=python3.11 $(MAKECMDGOALS)" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
