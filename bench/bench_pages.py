@@ -14,7 +14,7 @@ Target: the filtered page takes under 3x the time of the bare page (p50).
 import tempfile
 from pathlib import Path
 
-from bench.common import manage, run_wrk, site_env, start_gunicorn, start_mirror, stop
+from bench.common import benchmark_cli, manage, run_wrk, site_env, start_gunicorn, start_mirror, stop
 
 SCALE = 10_000
 CONNECTIONS = 16
@@ -23,6 +23,7 @@ SECONDS = 15
 
 def main() -> None:
     """Build the catalog, serve it, load both pages and print the figures."""
+    benchmark_cli(__doc__)
     work = Path(tempfile.mkdtemp(prefix="bench-pages-"))
     env = site_env(work)
     manage(env, "migrate", "-v0")

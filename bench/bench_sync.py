@@ -27,7 +27,7 @@ from pathlib import Path
 
 import requests
 
-from bench.common import ROOT, start_mirror, stop
+from bench.common import ROOT, exit_on_sigterm, start_mirror, stop
 
 LATENCY_MS = 25
 CONCURRENCY = 8
@@ -135,6 +135,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-scale", action="store_true", help="skip the 10,000-product memory run")
     args = parser.parse_args()
+    exit_on_sigterm()
     work = Path(tempfile.mkdtemp(prefix="bench-sync-"))
     setup_django(work)
     measure_against_latency(work)

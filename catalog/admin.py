@@ -4,6 +4,10 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
+from audit.context import new_run_id
+from audit.models import Kind, Outcome
+from audit.services import record_event
+
 from .models import Category, Product, ProductChange, ProductImage
 from .services import product_refresh
 
@@ -44,19 +48,27 @@ class ProductAdmin(admin.ModelAdmin):
 
     @admin.action(description="Refresh from DummyJSON")
     def refresh_from_dummyjson(self, request, queryset) -> None:
-        """Fetch each selected product again, recorded with the admin user as actor."""
-        refreshed, failed = 0, []
+        """Fetch each selected product again under one run id, with the admin user as actor."""
+        actor, run_id = request.user.get_username(), new_run_id()
+        refreshed, failed = [], []
         for product_id in queryset.values_list("id", flat=True):
-            result = product_refresh(product_id=product_id, actor=request.user.get_username())
-            if result.source_ok:
-                refreshed += 1
-            else:
-                failed.append(str(product_id))
+            result = product_refresh(product_id=product_id, actor=actor, run_id=run_id)
+            (refreshed if result.source_ok else failed).append(product_id)
+        record_event(
+            kind=Kind.ADMIN,
+            outcome=Outcome.OK if not failed else Outcome.ERROR,
+            actor=actor,
+            run_id=run_id,
+            message="Refresh from DummyJSON",
+            details={"refreshed": refreshed, "failed": failed},
+        )
         if refreshed:
-            self.message_user(request, f"Refreshed {refreshed} product(s) from DummyJSON.", messages.SUCCESS)
+            self.message_user(request, f"Refreshed {len(refreshed)} product(s) from DummyJSON.", messages.SUCCESS)
         if failed:
             self.message_user(
-                request, f"Could not refresh {', '.join(failed)}: the source did not answer.", messages.WARNING
+                request,
+                f"Could not refresh {', '.join(map(str, failed))}: the source did not answer.",
+                messages.WARNING,
             )
 
 

@@ -32,7 +32,8 @@ class ProductQuerySet(models.QuerySet):
 
 
 class Product(models.Model):
-    """One product, as last validated; the raw payload it came from is kept beside it.
+    """One product, as last validated; the raw payload it came from is kept beside it
+    (less reviewers' e-mail addresses; ``raw_sha256`` is over the payload as received).
 
     The primary key is the DummyJSON id, so URLs, audit events and the API agree.
     ``last_run_id`` names the sync or page request whose data this row holds.

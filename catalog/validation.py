@@ -75,6 +75,22 @@ def contains_nul(value: Any) -> bool:
     return False
 
 
+def without_personal_data(raw: dict) -> dict:
+    """The payload to store: as received, less the reviewers' e-mail addresses.
+
+    ``raw_sha256`` is still taken over the payload as received, so the stored copy can
+    be traced to the exact upstream data without keeping personal data.
+    """
+    reviews = raw.get("reviews")
+    if not isinstance(reviews, list):
+        return raw
+    cleaned = [
+        {key: value for key, value in review.items() if key != "reviewerEmail"} if isinstance(review, dict) else review
+        for review in reviews
+    ]
+    return {**raw, "reviews": cleaned}
+
+
 def is_number(value: Any) -> bool:
     """A JSON number (bool is not one)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -286,7 +302,7 @@ def validate_product(raw: Any) -> CleanProduct | list[Violation]:
         thumbnail=thumbnail,
         reviews=reviews,
         raw_sha256=payload_sha256(raw),
-        raw=raw,
+        raw=without_personal_data(raw),
     )
 
 

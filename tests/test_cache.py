@@ -1,7 +1,9 @@
 """Cached catalog reads: shared through Redis when REDIS_URL is set, dropped when the catalog changes."""
 
+import os
 import socket
 import uuid
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.cache import caches
@@ -15,10 +17,14 @@ from tests import payloads
 pytestmark = pytest.mark.django_db(transaction=True)  # invalidation waits for the commit
 
 
+REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+
+
 def redis_is_up() -> bool:
-    """Whether the Redis server the project's machines run answers on 127.0.0.1:6379."""
+    """Whether the Redis server (REDIS_URL, else the machine's own on 127.0.0.1:6379) answers."""
+    address = urlsplit(REDIS_URL)
     try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
+        with socket.create_connection((address.hostname, address.port or 6379), timeout=0.5):
             return True
     except OSError:
         return False
@@ -29,11 +35,11 @@ def any_cache(request, settings):
     """The per-process memory cache, and Redis when it is running here."""
     if request.param == "redis":
         if not redis_is_up():
-            pytest.skip("no Redis server on 127.0.0.1:6379")
+            pytest.skip(f"no Redis server at {REDIS_URL}")
         settings.CACHES = {
             "default": {
                 "BACKEND": "django.core.cache.backends.redis.RedisCache",
-                "LOCATION": "redis://127.0.0.1:6379/0",
+                "LOCATION": REDIS_URL,
                 "KEY_PREFIX": f"test-{uuid.uuid4().hex}",  # never collide with other runs
             }
         }

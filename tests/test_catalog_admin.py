@@ -49,6 +49,9 @@ def test_the_refresh_action_fetches_the_product_as_the_admin_user(admin_client, 
     latest_fetch = AuditEvent.objects.filter(kind="fetch").order_by("-seq").first()
     assert latest_fetch.actor == admin_user.username
     assert Product.objects.get(id=7).last_run_id == latest_fetch.run_id
+    action = AuditEvent.objects.get(kind="admin")
+    assert (action.actor, action.outcome, action.run_id) == (admin_user.username, "ok", latest_fetch.run_id)
+    assert action.details == {"refreshed": [7], "failed": []}
 
 
 def test_the_refresh_action_reports_products_the_source_did_not_return(admin_client, api, served_product):
