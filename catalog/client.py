@@ -13,7 +13,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -22,6 +22,7 @@ import requests
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, default_storage
 from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
 from urllib3.exceptions import InvalidHeader, MaxRetryError, ReadTimeoutError
 from urllib3.util.retry import Retry
@@ -78,7 +79,7 @@ class Attempt:  # pylint: disable=too-many-instance-attributes
     outcome: str = Outcome.ERROR
     status_code: int | None = None
     body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=CaseInsensitiveDict)  # as requests gives them
     message: str = ""
     duration_ms: float = 0.0
     value: Any = None
@@ -264,8 +265,15 @@ class DummyJSONClient:
             products = envelope["products"]
             yield ProductPage(products=products, total=envelope["total"], skip=skip)
             skip += len(products)
-            if not products or skip >= envelope["total"]:
+            if skip >= envelope["total"] or (limit is not None and skip >= limit):
                 return
+            if not products:
+                # Stopping quietly would read as a complete listing, and the sync would
+                # unpublish every product it did not reach.
+                raise SourceError(
+                    f"{path} page at skip={skip} is empty although total is {envelope['total']}",
+                    outcome=Outcome.INVALID,
+                )
 
     def iter_products(self, page_size: int = 100, *, path: str = "/products") -> Iterator[dict]:
         """Every product of a listing, one page in memory at a time."""
@@ -366,6 +374,10 @@ class DummyJSONClient:
             return "the URL cannot be parsed"
         if parts.scheme not in ALLOWED_SCHEMES:
             return f"scheme {parts.scheme or '(none)'!r} is not allowed"
+        # Parsers disagree on backslashes and user info (``http://a\\@b/``): refuse both, so
+        # the host checked here is the host requests connects to.
+        if "\\" in url or parts.username is not None or parts.password is not None:
+            return "URLs with a backslash or user info are not allowed"
         allowed = conf.allowed_hosts(self.base_url)
         if not host or (host not in allowed and netloc not in allowed):
             return f"host {host or '(none)'!r} is not in CATALOG_IMAGE_HOSTS"
@@ -399,7 +411,11 @@ class DummyJSONClient:
             attempt = self._send_once(url, headers=headers or {}, max_bytes=max_bytes)
             location = self._redirect_target(attempt, redirects)
             if attempt.outcome == Outcome.OK and judge and not location:
-                judge(attempt)
+                try:
+                    judge(attempt)
+                except Exception as error:  # pylint: disable=broad-exception-caught  # recorded, not lost
+                    logger.exception("judging %s failed", url)
+                    attempt.outcome, attempt.message = Outcome.ERROR, f"could not check or store the body: {error}"
             delay, policy = self._retry_delay(attempt, policy)
             details = {"retry_in_s": round(delay, 3)} if delay is not None else {}
             if location:
@@ -458,11 +474,7 @@ class DummyJSONClient:
             attempt.outcome, attempt.message = Outcome.ERROR, str(error)
         else:
             with response:
-                attempt.status_code, attempt.headers, attempt.raw = (
-                    response.status_code,
-                    dict(response.headers),
-                    response.raw,
-                )
+                attempt.status_code, attempt.headers, attempt.raw = response.status_code, response.headers, response.raw
                 self._read_body(response, attempt, max_bytes=max_bytes, started=started)
         attempt.duration_ms = (time.monotonic() - started) * 1000
         return attempt

@@ -43,6 +43,8 @@ def json_value(value: Any) -> Any:
         return str(value)
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, Category):
+        return value.slug
     return value
 
 
@@ -218,13 +220,14 @@ def _unpublish(product: Product, reason: str, *, run_id: str, now: datetime) -> 
 def unpublish_missing(seen_ids: set[int], *, run_id: str) -> int:
     """Unpublish published products a complete listing no longer has; never delete them."""
     now = timezone.now()
-    gone_ids = sorted(set(Product.objects.published().values_list("id", flat=True)) - seen_ids)
     with transaction.atomic():
+        gone_ids = sorted(set(Product.objects.published().values_list("id", flat=True)) - seen_ids)
         changes = [
-            _unpublish(product, GONE_UPSTREAM, run_id=run_id, now=now)
+            change
             for product in Product.objects.filter(id__in=gone_ids).iterator(chunk_size=500)
+            if (change := _unpublish(product, GONE_UPSTREAM, run_id=run_id, now=now))
         ]
-        ProductChange.objects.bulk_create(change for change in changes if change)
-        if gone_ids:
+        ProductChange.objects.bulk_create(changes)
+        if changes:
             invalidate_after_commit()
-    return len(gone_ids)
+    return len(changes)

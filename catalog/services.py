@@ -40,6 +40,8 @@ def product_refresh(*, product_id: int, actor: str, run_id: str | None = None, i
             stored = Product.objects.filter(id=product_id).first()
             if raw is None:
                 return RefreshResult(stored, source_ok=False, message="the source did not return the product")
+            if raw.get("id") != product_id:
+                return RefreshResult(stored, source_ok=False, message="the source answered with another product")
             result = validate_product(raw)
             if not isinstance(result, CleanProduct):
                 record_violations(product_id, raw, result)

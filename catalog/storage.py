@@ -21,7 +21,8 @@ class AtomicFileSystemStorage(FileSystemStorage):
     def _save(self, name, content):
         full_path = Path(self.path(name))
         full_path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp_path = tempfile.mkstemp(dir=full_path.parent, prefix=".", suffix=PARTIAL_SUFFIX)
+        # The writer's pid in the name tells the sweep which partial files still have a writer.
+        handle, temp_path = tempfile.mkstemp(dir=full_path.parent, prefix=f".{os.getpid()}-", suffix=PARTIAL_SUFFIX)
         try:
             with os.fdopen(handle, "wb") as temp_file:
                 for chunk in content.chunks():
@@ -37,11 +38,30 @@ class AtomicFileSystemStorage(FileSystemStorage):
         return str(name).replace("\\", "/")
 
     def remove_partial_files(self) -> int:
-        """Delete ``.part`` files a killed writer left behind; return how many."""
+        """Delete ``.part`` files whose writer is gone (killed mid-write); return how many.
+
+        Files of live writers (a page view refreshing a product) are left alone.
+        """
         root = Path(self.location)
         removed = 0
         for partial in root.rglob(f"*{PARTIAL_SUFFIX}") if root.is_dir() else ():
+            if writer_alive(partial.name):
+                continue
             with suppress(FileNotFoundError):
                 partial.unlink()
                 removed += 1
         return removed
+
+
+def writer_alive(partial_name: str) -> bool:
+    """Whether the process named in a ``.PID-xxxx.part`` file name still runs."""
+    pid = partial_name.lstrip(".").split("-", 1)[0]
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, but another user's
+        return True
+    return True

@@ -6,6 +6,7 @@ listing unpublishes what vanished upstream. The run ends with one ``sync`` event
 carrying options, counts, duration, outcome and the code version.
 """
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -24,8 +25,11 @@ from .persistence import PageCounts, save_page, unpublish_missing
 from .sync_lock import SyncAlreadyRunning, sync_lock
 from .validation import CleanProduct, Violation, record_violations, validate_product
 
-UNREACHABLE_OUTCOMES = frozenset({Outcome.CONNECTION_ERROR, Outcome.TIMEOUT, Outcome.HTTP_ERROR})
+# A first page that ends like this means the run could not start: nothing was read.
+UNREACHABLE_OUTCOMES = frozenset({Outcome.CONNECTION_ERROR, Outcome.TIMEOUT, Outcome.HTTP_ERROR, Outcome.BLOCKED})
 MAX_FAILURES_RECORDED = 50
+
+logger = logging.getLogger(__name__)
 
 STATUS_OK = "ok"
 STATUS_FAILED = "failed"
@@ -120,6 +124,9 @@ def product_sync(
                 except KeyboardInterrupt:
                     summary.status = STATUS_INTERRUPTED
                     summary.failures.append("interrupted before the end; the next run completes the work")
+                except Exception as error:  # pylint: disable=broad-exception-caught  # on record, then reported
+                    logger.exception("sync %s failed", summary.run_id)
+                    summary.fail(f"unexpected error: {error!r}")
                 summary.duration_s = time.monotonic() - started
                 record_event(
                     kind=Kind.SYNC,

@@ -100,3 +100,13 @@ def test_product_refresh_with_invalid_data_unpublishes_and_records_the_rule(api,
         False,
     )
     assert AuditEvent.objects.get(kind="validation").details["rule"] == "rating.range"
+
+
+def test_product_refresh_refuses_a_different_product_than_asked(api, served_product):  # pylint: disable=unused-argument
+    serve_product(api, id=8)
+
+    result = product_refresh(product_id=7, actor="setup")
+
+    assert (result.product, result.source_ok) == (None, False)
+    assert result.message == "the source answered with another product"
+    assert not Product.objects.exists()

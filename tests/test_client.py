@@ -194,7 +194,7 @@ def test_iter_products_advances_by_the_count_returned_not_the_count_asked(api, d
     assert len(api.log) == 3
 
 
-def test_iter_products_stops_on_an_empty_page_even_if_total_says_more(api, dummyjson):
+def test_iter_products_refuses_an_empty_page_before_the_total(api, dummyjson):
     api.expect_request("/products", query_string="limit=100&skip=0").respond_with_json(
         payloads.envelope([payloads.product()], total=50)
     )
@@ -202,7 +202,8 @@ def test_iter_products_stops_on_an_empty_page_even_if_total_says_more(api, dummy
         payloads.envelope([], total=50, skip=1)
     )
 
-    assert len(list(dummyjson.iter_products())) == 1
+    with pytest.raises(SourceError, match="/products page at skip=1 is empty although total is 50"):
+        list(dummyjson.iter_products())
 
 
 def test_iter_products_raises_source_error_naming_the_failed_page(api, dummyjson):

@@ -154,6 +154,8 @@ def test_a_host_in_catalog_image_hosts_is_allowed(api, dummyjson, settings):
         ("http://10.0.0.5/1.jpg", "host '10.0.0.5' is not in CATALOG_IMAGE_HOSTS"),
         ("http://[::1]:99999/1.jpg", "the URL cannot be parsed"),
         ("/relative/1.jpg", "scheme '(none)' is not allowed"),
+        ("http://169.254.169.254\\@cdn.dummyjson.com/1.jpg", "URLs with a backslash or user info are not allowed"),
+        ("http://user:pw@cdn.dummyjson.com/1.jpg", "URLs with a backslash or user info are not allowed"),
     ],
 )
 def test_other_schemes_and_hosts_are_blocked(dummyjson, url, message):
@@ -276,3 +278,13 @@ def test_a_trickling_download_is_stopped_by_the_wall_clock_deadline(api, setting
 
     assert (result.outcome, result.message) == ("timeout", "body not complete within 0.5 s")
     assert time.monotonic() - started < 2.0
+
+
+def test_a_body_that_cannot_be_stored_is_recorded_as_an_error(api, dummyjson, mocker):
+    api.expect_request("/1.png").respond_with_data(payloads.image_bytes("PNG"))
+    mocker.patch("catalog.storage.AtomicFileSystemStorage._save", side_effect=OSError("disk full"))
+
+    result = dummyjson.download_image(api.url_for("/1.png"), product_id=3)
+
+    assert (result.outcome, result.message) == ("error", "could not check or store the body: disk full")
+    assert outcomes() == [("download", "error")]

@@ -1,5 +1,6 @@
 """Media writes are atomic: a file appears whole under its name or not at all."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,7 @@ def test_a_failed_write_leaves_neither_the_file_nor_a_partial(settings, mocker):
 
 
 def test_remove_partial_files_sweeps_what_a_killed_writer_left(settings):
-    leftover = Path(settings.MEDIA_ROOT) / "products/2/.tmpabc.part"
+    leftover = Path(settings.MEDIA_ROOT) / "products/2/.999999999-abc.part"  # a writer that no longer runs
     leftover.parent.mkdir(parents=True)
     leftover.write_bytes(b"half")
     default_storage.save("products/2/1.webp", ContentFile(b"whole"))
@@ -48,3 +49,12 @@ def test_remove_partial_files_sweeps_what_a_killed_writer_left(settings):
 
 def test_remove_partial_files_with_no_media_root_yet_removes_nothing():
     assert default_storage.remove_partial_files() == 0
+
+
+def test_remove_partial_files_leaves_a_live_writers_file_alone(settings):
+    in_flight = Path(settings.MEDIA_ROOT) / f"products/2/.{os.getpid()}-abc.part"
+    in_flight.parent.mkdir(parents=True)
+    in_flight.write_bytes(b"being written")
+
+    assert default_storage.remove_partial_files() == 0
+    assert in_flight.exists()

@@ -207,3 +207,35 @@ def test_a_first_page_of_invalid_json_keeps_data_from_earlier_runs(api, listing)
     assert result.exit_code == 1
     assert Product.objects.published().count() == 1
     assert AuditEvent.objects.filter(kind="fetch", outcome="invalid").count() == 1
+
+
+def test_a_product_that_moves_to_another_category_records_the_move(api, listing):
+    base = api.url_for("").rstrip("/")
+    listing(good(1, category="beauty"))
+    sync("--base-url", base, "--no-images")
+
+    listing(good(1, category="skin-care"))
+    assert sync("--base-url", base, "--no-images").exit_code == 0
+
+    change = ProductChange.objects.get(field="category")
+    assert (change.old_value, change.new_value) == ("beauty", "skin-care")
+    assert Product.objects.get().category.slug == "skin-care"
+
+
+def test_a_listing_that_ends_early_unpublishes_nothing(api, listing):
+    base = api.url_for("").rstrip("/")
+    listing(good(1), good(2))
+    sync("--base-url", base, "--no-images")
+    api.clear()
+    api.expect_request("/products", query_string="limit=100&skip=0").respond_with_json(
+        payloads.envelope([good(1)], total=2)
+    )
+    api.expect_request("/products", query_string="limit=100&skip=1").respond_with_json(
+        payloads.envelope([], total=2, skip=1)
+    )
+
+    result = sync("--base-url", base, "--no-images")
+
+    assert result.exit_code == 1
+    assert "is empty although total is 2" in result.stderr
+    assert Product.objects.published().count() == 2
