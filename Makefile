@@ -6,7 +6,7 @@ PY := $(BIN)/python
 LINTED := config catalog audit mirror tests bench bin manage.py
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: install install-dev demo test test-postgres lint audit-deps format check clean
+.PHONY: install install-dev migrate demo test test-postgres lint audit-deps format check clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -29,10 +29,14 @@ install-dev: $(VENV)/.dev  ## test and lint dependencies into .venv
 demo: install  ## the whole app, offline: mirror, sync, admin account, site on :8000
 	$(PY) -m bin.demo
 
-test: install-dev lint  ## the whole suite with the coverage gate, after lint
+migrate: install  ## bring the main database up to date (lint and test runs are recorded there)
+	$(PY) manage.py migrate --verbosity 0
+
+test: install-dev migrate lint  ## the whole suite with the coverage gate, after lint
 	$(PY) -m pytest --cov --cov-report=term-missing:skip-covered
 
 test-postgres: install-dev  ## the suite again on PostgreSQL (DATABASE_URL or the local server)
+	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) manage.py migrate --verbosity 0
 	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) -m pytest -q
 
 lint: install-dev  ## pylint with pylint-django (the bar is 10.00/10); the score goes on the audit record

@@ -4,10 +4,11 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from audit.context import run_context
 from audit.lint_report import UnreadableReport, parse_lint_report
-from audit.models import Kind, Outcome
+from audit.models import AuditEvent, Kind, Outcome
 from audit.provenance import code_version, package_versions
 from audit.services import record_event
 
@@ -32,6 +33,8 @@ class Command(BaseCommand):
             report = parse_lint_report(text)
         except (OSError, UnreadableReport) as error:
             raise CommandError(f"cannot read the pylint report {source}: {error}") from error
+        if AuditEvent._meta.db_table not in connection.introspection.table_names():
+            raise CommandError("the database has no audit table yet: run python manage.py migrate")
         passed = report.score >= options["fail_under"]
         summary = ", ".join(f"{count} {name}" for name, count in report.by_type.items() if count) or "no messages"
         with run_context(actor="command:audit_record_lint"):
