@@ -411,11 +411,7 @@ class DummyJSONClient:
             attempt = self._send_once(url, headers=headers or {}, max_bytes=max_bytes)
             location = self._redirect_target(attempt, redirects)
             if attempt.outcome == Outcome.OK and judge and not location:
-                try:
-                    judge(attempt)
-                except Exception as error:  # pylint: disable=broad-exception-caught  # recorded, not lost
-                    logger.exception("judging %s failed", url)
-                    attempt.outcome, attempt.message = Outcome.ERROR, f"could not check or store the body: {error}"
+                self._judge(attempt, judge)
             delay, policy = self._retry_delay(attempt, policy)
             details = {"retry_in_s": round(delay, 3)} if delay is not None else {}
             if location:
@@ -428,6 +424,15 @@ class DummyJSONClient:
                 self._log_failure(attempt)
                 return attempt
             self.sleep(delay)
+
+    @staticmethod
+    def _judge(attempt: Attempt, judge: Callable[[Attempt], None]) -> None:
+        """Check (and store) a body; a failure there is the attempt's outcome, never a lost event."""
+        try:
+            judge(attempt)
+        except Exception as error:  # pylint: disable=broad-exception-caught  # recorded, not lost
+            logger.exception("checking the body of %s failed", attempt.url)
+            attempt.outcome, attempt.message = Outcome.ERROR, f"could not check or store the body: {error}"
 
     @staticmethod
     def _redirect_target(attempt: Attempt, redirects: int) -> str | None:
