@@ -20,6 +20,7 @@ from audit.models import Outcome
 
 from . import conf
 from .client import DownloadResult, DummyJSONClient
+from .counts import Counts
 from .models import ImageStatus, ProductImage
 
 HASH_CHUNK_BYTES = 1024 * 1024
@@ -30,7 +31,7 @@ UPDATED_FIELDS = ["file", "sha256", "bytes", "format", "width", "height", "etag"
 
 
 @dataclass
-class ImageCounts:
+class ImageCounts(Counts):
     """What became of the images looked at."""
 
     downloaded: int = 0
@@ -38,11 +39,6 @@ class ImageCounts:
     failed: int = 0
     rejected: int = 0
     bytes: int = 0
-
-    def add(self, other: "ImageCounts") -> None:
-        """Accumulate another batch's counts."""
-        for name in ("downloaded", "unchanged", "failed", "rejected", "bytes"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 def file_matches(image: ProductImage) -> bool:

@@ -4,7 +4,7 @@ No HTTP happens here: the caller fetched and validated first, so a page either
 commits whole or not at all, and the audit events of its fetches stand on their own.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .cache import invalidate_after_commit
+from .counts import Counts
 from .models import Category, ImageKind, ImageStatus, Product, ProductChange, ProductImage, Review
 from .validation import CleanProduct, Violation
 
@@ -20,21 +21,13 @@ GONE_UPSTREAM = "gone upstream"
 
 
 @dataclass
-class PageCounts:
+class PageCounts(Counts):
     """What one page did to the catalog."""
 
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     unpublished: int = 0
-    changed_ids: list[int] = field(default_factory=list)
-
-    def add(self, other: "PageCounts") -> None:
-        """Accumulate another page's counts."""
-        self.created += other.created
-        self.updated += other.updated
-        self.unchanged += other.unchanged
-        self.unpublished += other.unpublished
 
 
 def json_value(value: Any) -> Any:
@@ -157,7 +150,6 @@ class _PageWriter:
             self.new_reviews += review_rows(current, clean)
             self.new_images += sync_image_rows(current, clean, self.images.get(clean.id, []))
             self.counts.updated += 1
-            self.counts.changed_ids.append(clean.id)
 
     def reject(self, product_id: int, violations: list[Violation]) -> None:
         """Unpublish a stored product whose new data breaks a rule; its last valid values stay."""
@@ -173,7 +165,6 @@ class _PageWriter:
         for product, clean in self.created:
             self.new_reviews += review_rows(product, clean)
             self.new_images += sync_image_rows(product, clean, [])
-            self.counts.changed_ids.append(product.id)
         self.counts.created = len(self.created)
         Review.objects.bulk_create(self.new_reviews)
         ProductImage.objects.bulk_create(self.new_images)

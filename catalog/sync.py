@@ -89,7 +89,6 @@ class SyncSummary:  # pylint: disable=too-many-instance-attributes
     def as_details(self) -> dict:
         """The summary as the sync audit event stores it."""
         products = asdict(self.products)
-        products.pop("changed_ids")
         return {
             "options": asdict(self.options),
             "status": self.status,

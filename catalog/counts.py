@@ -1,0 +1,12 @@
+"""Tallies that a run adds up page by page."""
+
+from dataclasses import fields
+
+
+class Counts:
+    """Mixin for a dataclass of whole-number counters: ``add`` sums another tally into this one."""
+
+    def add(self, other: "Counts") -> None:
+        """Accumulate another tally of the same kind."""
+        for counter in fields(self):
+            setattr(self, counter.name, getattr(self, counter.name) + getattr(other, counter.name))
