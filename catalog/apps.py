@@ -1,6 +1,16 @@
 """Django app configuration for the product catalog."""
 
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def repair_search_index(sender, *, using: str, **kwargs) -> None:  # pylint: disable=unused-argument
+    """After ``migrate``: SQLite drops a table's triggers when a schema change rebuilds it."""
+    from django.db import connections  # pylint: disable=import-outside-toplevel
+
+    from .vendor_indexes import ensure_vendor_indexes  # pylint: disable=import-outside-toplevel
+
+    ensure_vendor_indexes(connections[using])
 
 
 class CatalogConfig(AppConfig):
@@ -12,3 +22,5 @@ class CatalogConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+
+        post_migrate.connect(repair_search_index, sender=self)

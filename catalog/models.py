@@ -91,10 +91,17 @@ class Product(models.Model):
                 name="product_discount_0_to_100",
             ),
         ]
+        # One index per sort of the list page, in its exact order (catalog/keyset.py), so any page
+        # seeks straight to its first row; the newest-first and search indexes are in vendor_indexes.py.
         indexes = [
             models.Index(fields=["is_published", "category"], name="product_published_category"),
-            models.Index(fields=["is_published", "final_price"], name="product_published_price"),
-            models.Index(fields=["is_published", "rating"], name="product_published_rating"),
+            models.Index(fields=["is_published", "id"], name="product_published_id"),
+            models.Index(fields=["is_published", "final_price", "id"], name="product_published_price"),
+            models.Index(fields=["is_published", "-final_price", "id"], name="product_published_price_desc"),
+            models.Index(fields=["is_published", "rating", "id"], name="product_published_rating"),
+            models.Index(fields=["is_published", "-rating", "id"], name="product_published_rating_desc"),
+            models.Index(fields=["is_published", "title", "id"], name="product_published_title"),
+            models.Index(fields=["is_published", "-discount_percentage", "id"], name="product_published_discount"),
         ]
 
     def __str__(self) -> str:
