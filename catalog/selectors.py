@@ -20,6 +20,7 @@ from .services import product_refresh
 PAGE_SIZE = 24
 # Pages up to here read with a small OFFSET; deeper ones seek from their first row (see keyset.py).
 MAX_OFFSET_PAGE = 5
+CARD_FIELDS = ("id", "title", "brand", "price", "final_price", "discount_percentage", "rating", "stock")
 ORDERINGS: dict[str, tuple[Any, ...]] = {name: tuple(key.ordering()) for name, key in SORT_KEYS.items()}
 
 
@@ -113,10 +114,12 @@ def matching_products(filters: ProductFilters) -> QuerySet[Product]:
     return products
 
 
-def with_thumbnails(products: QuerySet[Product]) -> QuerySet[Product]:
-    """The products, each with its stored thumbnail prefetched as ``stored_thumbnails``."""
+def as_cards(products: QuerySet[Product]) -> QuerySet[Product]:
+    """Only the columns a product card shows (not the payload), with the stored thumbnail as ``stored_thumbnails``."""
     thumbnails = ProductImage.objects.filter(kind=ImageKind.THUMBNAIL, status=ImageStatus.STORED)
-    return products.prefetch_related(Prefetch("images", queryset=thumbnails, to_attr="stored_thumbnails"))
+    return products.only(*CARD_FIELDS).prefetch_related(
+        Prefetch("images", queryset=thumbnails, to_attr="stored_thumbnails")
+    )
 
 
 def sort_key_of(filters: ProductFilters) -> SortKey:
@@ -128,8 +131,8 @@ def product_queryset(filters: ProductFilters) -> QuerySet[Product]:
     """Published products matching every filter, sorted (best match first for a plain search)."""
     products = matching_products(filters)
     if filters.ranked:
-        return with_thumbnails(products.order_by(relevance(filters.query), "id"))
-    return with_thumbnails(products.order_by(*sort_key_of(filters).ordering()))
+        return as_cards(products.order_by(relevance(filters.query), "id"))
+    return as_cards(products.order_by(*sort_key_of(filters).ordering()))
 
 
 def result_count(categories: list[Category], category: str) -> int:

@@ -20,11 +20,14 @@ POSTGRESQL_CREATE = [
     "CREATE INDEX IF NOT EXISTS product_search_trigram ON catalog_product USING gin (search_text gin_trgm_ops)",
     (
         f"CREATE INDEX IF NOT EXISTS {NEWEST_INDEX} ON catalog_product "
-        "(is_published, source_created_at DESC NULLS LAST, id DESC)"
+        "(source_created_at DESC NULLS LAST, id DESC) WHERE is_published"
     ),
 ]
 SQLITE_CREATE = [
-    f"CREATE INDEX IF NOT EXISTS {NEWEST_INDEX} ON catalog_product (is_published, source_created_at DESC, id DESC)",
+    (
+        f"CREATE INDEX IF NOT EXISTS {NEWEST_INDEX} ON catalog_product "
+        "(source_created_at DESC, id DESC) WHERE is_published"
+    ),
 ]
 POSTGRESQL_DROP = ["DROP INDEX IF EXISTS product_search_trigram", f"DROP INDEX IF EXISTS {NEWEST_INDEX}"]
 SQLITE_TRIGGERS = {

@@ -3,12 +3,16 @@
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 from django.views.static import serve
 
 from audit.context import new_run_id
 
 from . import selectors
+from .cache import cached_read
 from .charts import price_chart
 from .forms import ProductFilterForm
 
@@ -21,27 +25,35 @@ def actor_of(request: HttpRequest) -> str:
     return request.user.get_username() if request.user.is_authenticated else ANONYMOUS_ACTOR
 
 
-@require_safe
-def product_list(request: HttpRequest) -> HttpResponse:
-    """The product grid: search, filters, sorting and pages. Reads the database only, never the source."""
-    form = ProductFilterForm(request.GET)
-    form.is_valid()  # invalid fields are shown with their error and left out of the filters
-    filters = form.filters()
+def list_content(request: HttpRequest, form: ProductFilterForm, filters: selectors.ProductFilters) -> str:
+    """The list page below the header: filters, category counts, cards and page links."""
     listing = selectors.product_listing(filters=filters, page_number=request.GET.get("page"))
     form.set_choices(categories=[(item.slug, item.name) for item in listing.categories], brands=listing.brands)
     page = listing.page
-    return render(
-        request,
-        "catalog/product_list.html",
-        {
-            "form": form,
-            "filters": filters,
-            "listing": listing,
-            "page_obj": page,
-            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
-            "is_filtered": filters != selectors.ProductFilters(sort=filters.sort),
-        },
-    )
+    context = {
+        "form": form,
+        "filters": filters,
+        "listing": listing,
+        "page_obj": page,
+        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+        "is_filtered": filters != selectors.ProductFilters(sort=filters.sort),
+    }
+    return render_to_string("catalog/_product_list_content.html", context, request=request)
+
+
+@require_safe
+def product_list(request: HttpRequest) -> HttpResponse:
+    """The product grid: search, filters, sorting and pages. Reads the database only, never the source.
+
+    The part below the header is the same for everyone who asks for the same thing in the same
+    language, so it is cached per catalog generation: a repeated page reads no catalog rows.
+    """
+    form = ProductFilterForm(request.GET)
+    form.is_valid()  # invalid fields are shown with their error and left out of the filters
+    filters = form.filters()
+    asked_for = (get_language(), sorted(request.GET.lists()))
+    content = cached_read("list-page", asked_for, lambda: list_content(request, form, filters))
+    return render(request, "catalog/product_list.html", {"filters": filters, "content": mark_safe(content)})
 
 
 @require_safe

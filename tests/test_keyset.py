@@ -86,11 +86,12 @@ def test_a_deep_page_in_a_changed_catalog_still_shows_rows(monkeypatch):
 
 
 @pytest.mark.usefixtures("many_ties")
-def test_a_deep_page_costs_the_queries_page_one_costs(client, django_assert_num_queries, monkeypatch):
+def test_a_deep_page_costs_the_queries_page_one_costs(django_assert_num_queries, monkeypatch):
     monkeypatch.setattr(selectors, "MAX_OFFSET_PAGE", 1)
-    client.get("/products/", {"sort": "-price", "page": 5})  # facets, brands and page starts now cached
+    filters = ProductFilters(sort="-price")
+    selectors.product_listing(filters=filters, page_number=5)  # facets, brands and page starts now cached
 
     with django_assert_num_queries(2):  # the page's rows, their thumbnails
-        response = client.get("/products/", {"sort": "-price", "page": 5})
+        listing = selectors.product_listing(filters=filters, page_number=5)
 
-    assert [product.id for product in response.context["page_obj"].object_list] == offset_pages("-price")[4]
+    assert [product.id for product in listing.page.object_list] == offset_pages("-price")[4]
