@@ -20,7 +20,8 @@ RUN_ID = "bench-load"
 
 def load(size: int) -> None:
     """Store products 1..size of the generated catalog; print progress to stderr."""
-    # pylint: disable=import-outside-toplevel  (Django must be set up first)
+    # Django must be set up before its models are imported.
+    # pylint: disable=import-outside-toplevel
     from catalog.models import Product
     from catalog.persistence import save_page
     from catalog.validation import validate_product
