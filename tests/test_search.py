@@ -10,7 +10,7 @@ from catalog.models import Product
 from catalog.persistence import save_page
 from catalog.search import fts5_phrase, relevance, search_condition, search_terms
 from catalog.validation import validate_product
-from catalog.vendor_indexes import SQLITE_TABLE, ensure_vendor_indexes
+from catalog.vendor_indexes import NEWEST_INDEX, SQLITE_TABLE, drop_vendor_indexes, ensure_vendor_indexes
 from tests.factories import make_product
 
 pytestmark = pytest.mark.django_db
@@ -109,3 +109,18 @@ def test_the_real_catalog_gives_the_reference_results_on_this_database():
         assert found(query) == reference_search(stored, query), query
     assert len(found("watch")) > 5
     assert found("Crème") == found("creme")
+
+
+@pytest.mark.django_db(transaction=True)  # PostgreSQL builds no index in a transaction with pending row events
+def test_dropped_vendor_indexes_come_back_and_search_still_finds_products():
+    make_product(1, title="Velvet Tint", description="", brand="", tags=[])
+    drop_vendor_indexes(connection)
+
+    ensure_vendor_indexes(connection)
+
+    assert found("velvet") == [1]
+    assert NEWEST_INDEX in {
+        name
+        for name, details in connection.introspection.get_constraints(connection.cursor(), "catalog_product").items()
+        if details["index"]
+    }

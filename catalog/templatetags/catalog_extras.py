@@ -1,5 +1,6 @@
-"""Template filters for the catalog pages: prices in the active language, stock levels."""
+"""Template filters for the catalog pages: prices in the active language, stock levels, machine-readable times."""
 
+from datetime import datetime
 from decimal import Decimal
 
 from django import template
@@ -43,3 +44,11 @@ def stars(rating: Decimal | float | None) -> str:
     """A rating out of five as five stars, filled to the nearest whole star: 4.31 -> "★★★★☆"."""
     filled = max(0, min(MAX_STARS, round(float(rating or 0))))
     return "★" * filled + "☆" * (MAX_STARS - filled)
+
+
+@register.filter
+def machine_time(moment: datetime | None) -> str:
+    """A ``<time datetime>`` value: ISO 8601 to the millisecond, as HTML allows (at most 3 fraction digits)."""
+    if not isinstance(moment, datetime):
+        return ""
+    return moment.isoformat(timespec="milliseconds")
