@@ -12,7 +12,7 @@ from django.views.static import serve
 from audit.context import new_run_id
 
 from . import selectors
-from .cache import cached_read
+from .cache import cached_read, cached_value, keep_cached
 from .charts import price_chart
 from .forms import ProductFilterForm
 
@@ -56,20 +56,43 @@ def product_list(request: HttpRequest) -> HttpResponse:
     return render(request, "catalog/product_list.html", {"filters": filters, "content": mark_safe(content)})
 
 
+def detail_content(request: HttpRequest, page: selectors.ProductPage) -> tuple[str, str]:
+    """A product page's title and everything below the header."""
+    chart = price_chart(page.price_points, until=page.product.last_synced_at)
+    context = {"page": page, "product": page.product, "chart": chart}
+    return page.product.title, render_to_string("catalog/_product_detail_content.html", context, request=request)
+
+
+def render_detail(request: HttpRequest, title: str, content: str) -> HttpResponse:
+    """The product page around its cached or fresh content."""
+    return render(request, "catalog/product_detail.html", {"title": title, "content": mark_safe(content)})
+
+
 @require_safe
 def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
-    """One product, read through from the source when it is missing or older than ``CATALOG_TTL``."""
+    """One product, read through from the source when it is missing or older than ``CATALOG_TTL``.
+
+    A page shown from the stored copy is cached per catalog generation, so a repeated view
+    reads no rows; a product that turns stale meanwhile is read through when the entry
+    expires (``READ_TIMEOUT_SECONDS``). A page that read through is not cached.
+    """
     if not 1 <= product_id <= MAX_PRODUCT_ID:
         raise Http404("No such product.")
+    asked_for = (product_id, get_language(), request.user.is_staff)
+    cached = cached_value("product-page", asked_for)
+    if cached is not None:
+        return render_detail(request, *cached)
     run_id = new_run_id()
     page = selectors.product_page(product_id=product_id, actor=actor_of(request), run_id=run_id)
     if page is None:
         raise Http404("No such product.")
-    chart = price_chart(page.price_points, until=page.product.last_synced_at)
-    response = render(request, "catalog/product_detail.html", {"page": page, "product": page.product, "chart": chart})
+    title_and_content = detail_content(request, page)
+    response = render_detail(request, *title_and_content)
     if page.refreshed:
         # Finds the audit events of this page's read-through.
         response["X-Run-Id"] = run_id
+    else:
+        keep_cached("product-page", asked_for, title_and_content)
     return response
 
 

@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django import template
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext
 
 register = template.Library()
@@ -48,7 +48,9 @@ def stars(rating: Decimal | float | None) -> str:
 
 @register.filter
 def machine_time(moment: datetime | None) -> str:
-    """A ``<time datetime>`` value: ISO 8601 to the millisecond, as HTML allows (at most 3 fraction digits)."""
+    """A ``<time datetime>`` value: ``date:"c"``, but to the millisecond at most, as HTML allows."""
     if not isinstance(moment, datetime):
         return ""
-    return moment.isoformat(timespec="milliseconds")
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return moment.isoformat(timespec="milliseconds" if moment.microsecond else "seconds")
