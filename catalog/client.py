@@ -33,6 +33,7 @@ from audit.services import record_event
 from . import conf
 from .image_rules import FORMAT_EXTENSIONS, THUMBNAIL_STEM
 from .images import ImageInfo, InvalidImageError, inspect_image
+from .process_role import is_web_process
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ MAX_JSON_BYTES = 64 * 1024 * 1024
 POOL_SIZE = 32
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 USER_AGENT = "catalog-audit/1.0"
+WEB_PROCESS_REFUSAL = "outbound requests are not sent from a web process"
 
 
 class SourceError(Exception):
@@ -403,6 +405,9 @@ class DummyJSONClient:
             allowed_methods=frozenset({"GET"}),
             raise_on_status=False,
         )
+        if is_web_process():
+            # Page views never wait on the source: workers fetch, web processes only queue.
+            return self._refuse(url, WEB_PROCESS_REFUSAL, kind=kind, product_id=product_id)
         attempt_number, redirects = 0, 0
         while True:
             attempt_number += 1

@@ -11,6 +11,8 @@ DEFAULT_IMAGE_FORMATS = ("JPEG", "PNG", "WEBP")
 DEFAULT_MAX_IMAGE_BYTES = 5 * 1024 * 1024
 DEFAULT_IMAGE_MAX_AGE = 7 * 24 * 3600
 DEFAULT_PRODUCT_TTL = 24 * 3600
+DEFAULT_REFRESH_INTERVAL = 300
+DEFAULT_SYNC_INTERVAL = 3600
 
 
 def base_url() -> str:
@@ -94,3 +96,13 @@ def allowed_hosts(source_url: str | None = None) -> frozenset[str]:
     entries = {host.strip().lower() for host in hosts if host.strip()}
     entries.add(netloc_of(source_url or base_url()))
     return frozenset(entries)
+
+
+def refresh_interval() -> float:
+    """Seconds within which page views of one product queue at most one refresh (and an unknown id is not re-asked)."""
+    return float(getattr(settings, "CATALOG_REFRESH_INTERVAL", DEFAULT_REFRESH_INTERVAL))
+
+
+def sync_interval() -> float:
+    """Seconds between the syncs ``schedule_syncs`` queues."""
+    return float(getattr(settings, "CATALOG_SYNC_INTERVAL", DEFAULT_SYNC_INTERVAL))
