@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
@@ -81,5 +82,6 @@ def media_file(request: HttpRequest, path: str) -> HttpResponse:
     if not getattr(settings, "SERVE_MEDIA", settings.DEBUG):
         raise Http404("Media files are not served here.")
     if not resolves_inside(Path(settings.MEDIA_ROOT) / path, settings.MEDIA_ROOT):
-        raise Http404("Media files are not served from outside the media root.")
+        # As Django answers "../" in the path (400): a symlink out of MEDIA_ROOT is refused too.
+        raise SuspiciousFileOperation(f"{path!r} resolves outside the media root")
     return serve(request, path, document_root=settings.MEDIA_ROOT)
