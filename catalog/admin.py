@@ -6,11 +6,13 @@ from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
+from audit.admin_mixins import ReadOnlyAdminMixin
+
 from .models import Category, Product, ProductChange, ProductImage, ProductRefresh, RefreshState
 from .refreshes import products_refresh_request
 
 
-class ProductImageInline(admin.TabularInline):
+class ProductImageInline(ReadOnlyAdminMixin, admin.TabularInline):
     """The product's images as stored, read-only: the sync owns them."""
 
     model = ProductImage
@@ -18,9 +20,6 @@ class ProductImageInline(admin.TabularInline):
     can_delete = False
     fields = ("kind", "position", "status", "format", "width", "height", "bytes", "sha256", "source_url", "checked_at")
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Product)
@@ -98,7 +97,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProductChange)
-class ProductChangeAdmin(admin.ModelAdmin):
+class ProductChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Change history: read-only, it is the record of what each run changed."""
 
     list_display = ("changed_at", "product", "field", "old_value", "new_value", "run_id")
@@ -106,26 +105,11 @@ class ProductChangeAdmin(admin.ModelAdmin):
     search_fields = ("=run_id", "=product__id")
     list_select_related = ("product",)
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(ProductRefresh)
-class ProductRefreshAdmin(admin.ModelAdmin):
+class ProductRefreshAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Refreshes asked for by page views and staff, as the workers left them: read-only."""
 
     list_display = ("product_id", "state", "requested_at", "requested_by", "finished_at", "run_id")
     list_filter = ("state",)
     search_fields = ("=product_id", "=run_id")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False

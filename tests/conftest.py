@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 
-from catalog.client import DummyJSONClient
+from catalog.client import new_client
 from catalog.process_role import mark_web_process, unmark_web_process
 
 
@@ -32,7 +32,7 @@ def api(httpserver, settings):
 @pytest.fixture
 def dummyjson(api):  # pylint: disable=unused-argument
     """A client pointed at the ``api`` server; closed after the test."""
-    client = DummyJSONClient()
+    client = new_client()
     yield client
     client.close()
 
