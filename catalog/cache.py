@@ -31,26 +31,12 @@ def invalidate_after_commit() -> None:
     transaction.on_commit(lambda: cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None))
 
 
-def cache_key(name: str, parts: Any) -> str:
-    """The key of a cached read: its name, the current generation and a digest of its parts."""
-    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
-    return f"catalog:{name}:{generation()}:{digest}"
-
-
-def cached_value(name: str, parts: Any) -> Any:
-    """The value kept for these parts in this generation, or None."""
-    return cache.get(cache_key(name, parts))
-
-
-def keep_cached(name: str, parts: Any, value: Any) -> None:
-    """Keep a value for these parts in this generation, for ``READ_TIMEOUT_SECONDS`` at most."""
-    cache.set(cache_key(name, parts), value, READ_TIMEOUT_SECONDS)
-
-
 def cached_read(name: str, parts: Any, compute: Callable[[], T]) -> T:
     """``compute()``, or its cached value for these parts in this generation."""
-    value = cached_value(name, parts)
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    key = f"catalog:{name}:{generation()}:{digest}"
+    value = cache.get(key)
     if value is None:
         value = compute()
-        keep_cached(name, parts, value)
+        cache.set(key, value, READ_TIMEOUT_SECONDS)
     return value

@@ -1,6 +1,9 @@
 """The catalog pages: parse the request, call a selector, render. Media files too, when asked to serve them."""
 
+from pathlib import Path
+
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -9,12 +12,12 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 from django.views.static import serve
 
-from audit.context import new_run_id
-
-from . import selectors
-from .cache import cached_read, cached_value, keep_cached
+from . import refreshes, selectors
+from .cache import cached_read
 from .charts import price_chart
 from .forms import ProductFilterForm
+from .models import Product
+from .storage import resolves_inside
 
 MAX_PRODUCT_ID = 2**31 - 1  # the largest id the database column holds
 ANONYMOUS_ACTOR = "anonymous"
@@ -56,43 +59,51 @@ def product_list(request: HttpRequest) -> HttpResponse:
     return render(request, "catalog/product_list.html", {"filters": filters, "content": mark_safe(content)})
 
 
-def detail_content(request: HttpRequest, page: selectors.ProductPage) -> tuple[str, str]:
-    """A product page's title and everything below the header."""
-    chart = price_chart(page.price_points, until=page.product.last_synced_at)
-    context = {"page": page, "product": page.product, "chart": chart}
-    return page.product.title, render_to_string("catalog/_product_detail_content.html", context, request=request)
+def detail_content(request: HttpRequest, product: Product) -> tuple[str, str]:
+    """A stored product's page title and everything below the header."""
+    page = selectors.product_page(product=product)
+    chart = price_chart(page.price_points, until=product.last_synced_at)
+    context = {"page": page, "product": product, "chart": chart}
+    return product.title, render_to_string("catalog/_product_detail_content.html", context, request=request)
 
 
-def render_detail(request: HttpRequest, title: str, content: str) -> HttpResponse:
-    """The product page around its cached or fresh content."""
-    return render(request, "catalog/product_detail.html", {"title": title, "content": mark_safe(content)})
+def cached_detail_content(request: HttpRequest, product: Product) -> tuple[str, str]:
+    """``detail_content``; for a fresh product kept per catalog generation, its sync time and the
+    reader's language and staff status, so a repeated view reads one row. A stale page says how
+    old it is and where its refresh stands, which changes by the minute: never kept."""
+    if selectors.is_stale(product):
+        return detail_content(request, product)
+    asked_for = (product.id, product.last_synced_at, get_language(), request.user.is_staff)
+    return cached_read("product-page", asked_for, lambda: detail_content(request, product))
 
 
 @require_safe
 def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
-    """One product, read through from the source when it is missing or older than ``CATALOG_TTL``.
-
-    A page shown from the stored copy is cached per catalog generation, so a repeated view
-    reads no rows; a product that turns stale meanwhile is read through when the entry
-    expires (``READ_TIMEOUT_SECONDS``). A page that read through is not cached.
-    """
+    """One product from the stored copy, at once; a missing or stale one has a refresh queued, never awaited."""
     if not 1 <= product_id <= MAX_PRODUCT_ID:
         raise Http404("No such product.")
-    asked_for = (product_id, get_language(), request.user.is_staff)
-    cached = cached_value("product-page", asked_for)
-    if cached is not None:
-        return render_detail(request, *cached)
-    run_id = new_run_id()
-    page = selectors.product_page(product_id=product_id, actor=actor_of(request), run_id=run_id)
-    if page is None:
+    product = selectors.stored_product(product_id)
+    run_id = None
+    if product is None or selectors.is_stale(product):
+        run_id = refreshes.product_refresh_request(product_id=product_id, actor=actor_of(request))
+    if product is None:
+        response = not_in_catalog(request, product_id)
+    elif not product.is_published:
         raise Http404("No such product.")
-    title_and_content = detail_content(request, page)
-    response = render_detail(request, *title_and_content)
-    if page.refreshed:
-        # Finds the audit events of this page's read-through.
-        response["X-Run-Id"] = run_id
     else:
-        keep_cached("product-page", asked_for, title_and_content)
+        title, content = cached_detail_content(request, product)
+        response = render(request, "catalog/product_detail.html", {"title": title, "content": mark_safe(content)})
+    if run_id:
+        # Finds the audit events of the refresh this view queued, once a worker has run it.
+        response["X-Run-Id"] = run_id
+    return response
+
+
+def not_in_catalog(request: HttpRequest, product_id: int) -> HttpResponse:
+    """A 404 that says the product is not stored yet and whether the source has been asked for it."""
+    context = {"product_id": product_id, "refresh": selectors.latest_refresh(product_id)}
+    response = render(request, "catalog/product_pending.html", context, status=404)
+    response["Cache-Control"] = "no-store"
     return response
 
 
@@ -100,4 +111,7 @@ def media_file(request: HttpRequest, path: str) -> HttpResponse:
     """A stored file under MEDIA_ROOT, only when ``SERVE_MEDIA`` is on (development, browser tests)."""
     if not getattr(settings, "SERVE_MEDIA", settings.DEBUG):
         raise Http404("Media files are not served here.")
+    if not resolves_inside(Path(settings.MEDIA_ROOT) / path, settings.MEDIA_ROOT):
+        # As Django answers "../" in the path (400): a symlink out of MEDIA_ROOT is refused too.
+        raise SuspiciousFileOperation(f"{path!r} resolves outside the media root")
     return serve(request, path, document_root=settings.MEDIA_ROOT)
