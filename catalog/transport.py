@@ -204,7 +204,11 @@ class Transport:
         if deadline.expired:
             # The watchdog shut the socket: whatever was read is incomplete, however it ended.
             attempt.outcome, attempt.retryable, attempt.body = Outcome.TIMEOUT, False, b""
-            attempt.message = f"no complete response within the {self.deadline:g} s deadline"
+            attempt.message = (
+                f"body not complete within {self.deadline} s"
+                if attempt.status_code is not None
+                else f"no status line and headers within the {self.deadline} s deadline"
+            )
         attempt.duration_ms = (time.monotonic() - started) * 1000
         return attempt
 
