@@ -7,7 +7,7 @@
 - The "newest" sort (catalog/keyset.py): dates descending with undated products last, which
   PostgreSQL must be told (``NULLS LAST``) and SQLite does by itself (and cannot be told in an index).
 
-Migration 0004 creates them; ``ensure_vendor_indexes`` runs again after every ``migrate``, because
+Migration 0005 creates them; ``ensure_vendor_indexes`` runs again after every ``migrate``, because
 SQLite rebuilds a table for some schema changes and drops its triggers with the old copy.
 """
 
@@ -84,7 +84,7 @@ def ensure_vendor_indexes(connection: BaseDatabaseWrapper) -> bool:
 
 
 def drop_vendor_indexes(connection: BaseDatabaseWrapper) -> None:
-    """Remove them all (migration 0004 backwards)."""
+    """Remove them all (migration 0005 backwards)."""
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             for name in SQLITE_TRIGGERS:

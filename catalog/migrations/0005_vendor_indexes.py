@@ -16,7 +16,7 @@ def drop(apps, schema_editor):  # pylint: disable=unused-argument
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("catalog", "0003_list_indexes"),
+        ("catalog", "0004_list_indexes"),
     ]
 
     operations = [migrations.RunPython(create, drop)]
