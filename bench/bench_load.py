@@ -11,7 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.common import benchmark_cli, ROOT, manage, run_wrk, site_env, start_gunicorn, start_mirror, stop
+from bench.common import ROOT, benchmark_cli, manage, run_wrk, site_env, start_gunicorn, start_mirror, stop
 
 CONNECTIONS = 50
 SECONDS = 30

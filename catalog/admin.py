@@ -1,6 +1,8 @@
 """Staff look after the catalog here; the one write they trigger is a refresh from the source."""
 
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -13,7 +15,7 @@ from .models import Category, Product, ProductChange, ProductImage
 from .services import product_refresh
 
 
-class ProductImageInline(ReadOnlyAdminMixin, admin.TabularInline):
+class ProductImageInline(ReadOnlyAdminMixin, admin.TabularInline[ProductImage, Product]):
     """The product's images as stored, read-only: the sync owns them."""
 
     model = ProductImage
@@ -24,7 +26,7 @@ class ProductImageInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(admin.ModelAdmin[Product]):
     """Products with links to their audit trail and the "Refresh from DummyJSON" action."""
 
     list_display = ("id", "title", "category", "price", "stock", "is_published", "last_synced_at", "audit_events")
@@ -45,10 +47,11 @@ class ProductAdmin(admin.ModelAdmin):
         return link
 
     @admin.action(description="Refresh from DummyJSON")
-    def refresh_from_dummyjson(self, request, queryset) -> None:
+    def refresh_from_dummyjson(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
         """Fetch each selected product again under one run id, with the admin user as actor."""
         actor, run_id = request.user.get_username(), new_run_id()
-        refreshed, failed = [], []
+        refreshed: list[int] = []
+        failed: list[int] = []
         for product_id in queryset.values_list("id", flat=True):
             result = product_refresh(product_id=product_id, actor=actor, run_id=run_id)
             (refreshed if result.source_ok else failed).append(product_id)
@@ -71,7 +74,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(admin.ModelAdmin[Category]):
     """Categories as the source names them."""
 
     list_display = ("slug", "name")
@@ -79,7 +82,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProductChange)
-class ProductChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ProductChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[ProductChange]):
     """Change history: read-only, it is the record of what each run changed."""
 
     list_display = ("changed_at", "product", "field", "old_value", "new_value", "run_id")

@@ -4,7 +4,9 @@ import os
 import tempfile
 from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
+from django.core.files import File
 from django.core.files.storage import FileSystemStorage
 
 PARTIAL_SUFFIX = ".part"
@@ -18,7 +20,7 @@ class AtomicFileSystemStorage(FileSystemStorage):
     under a real name; ``remove_partial_files`` sweeps those up at the next sync.
     """
 
-    def _save(self, name, content):
+    def _save(self, name: str, content: File[Any]) -> str:
         full_path = Path(self.path(name))
         full_path.parent.mkdir(parents=True, exist_ok=True)
         # The writer's pid in the name tells the sweep which partial files still have a writer.

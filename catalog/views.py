@@ -1,7 +1,7 @@
 """The catalog pages: parse the request, call a selector, render. Media files too, when asked to serve them."""
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 from django.views.static import serve
@@ -61,8 +61,8 @@ def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
     return response
 
 
-def media_file(request: HttpRequest, path: str) -> HttpResponse:
+def media_file(request: HttpRequest, path: str) -> HttpResponse | FileResponse:
     """A stored file under MEDIA_ROOT, only when ``SERVE_MEDIA`` is on (development, browser tests)."""
     if not getattr(settings, "SERVE_MEDIA", settings.DEBUG):
         raise Http404("Media files are not served here.")
-    return serve(request, path, document_root=settings.MEDIA_ROOT)
+    return serve(request, path, document_root=str(settings.MEDIA_ROOT))

@@ -9,9 +9,13 @@ import tempfile
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# ModelAdmin[Product], QuerySet[AuditEvent]...: the generic spelling mypy checks, made valid at run time.
+django_stubs_ext.monkeypatch()
 
 
 def env_str(name: str, default: str) -> str:

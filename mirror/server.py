@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import hashlib
 import html
 import ipaddress
@@ -329,10 +330,8 @@ class MirrorServer:  # pylint: disable=too-many-instance-attributes  # config + 
         with self._lock:
             connections = list(self._connections)
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):  # already closed by the client
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # already closed by the client
 
     def __enter__(self) -> Self:
         return self.start()

@@ -1,9 +1,33 @@
 """Shared fixtures: fast client settings, a private MEDIA_ROOT, and a DummyJSON stand-in on loopback."""
 
+import socket
+
 import pytest
 from django.core.cache import cache
+from pytest_socket import SocketBlockedError
 
 from catalog.client import new_client
+
+
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+@pytest.fixture(autouse=True)
+def loopback_names_only(monkeypatch):
+    """Only loopback names resolve: pytest-socket (``--allow-hosts``) stops connections elsewhere,
+    but offline a name lookup fails first, as a quiet connection error that lets a mis-aimed mock
+    pass. Refused here with pytest-socket's own error, which no HTTP library catches."""
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        name = host.decode() if isinstance(host, bytes) else host
+        if name is not None and name not in LOOPBACK_NAMES:
+            raise SocketBlockedError(
+                f"a test tried to reach {name!r}: mock the client at the session (see the README) or use the mirror"
+            )
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
 @pytest.fixture(autouse=True)
@@ -22,13 +46,16 @@ def isolated_settings(settings, tmp_path):
 def api(httpserver, settings):
     """pytest-httpserver standing in for DummyJSON, set as the base URL (images served from it too)."""
     settings.DUMMYJSON_BASE_URL = httpserver.url_for("").rstrip("/")
-    return httpserver
+    yield httpserver
+    # A request no handler expected (or an ordered one out of turn) fails the test that made it,
+    # so a test cannot pass because its fake answered a call it never meant to allow.
+    httpserver.check_assertions()
 
 
 @pytest.fixture
-def dummyjson(api):  # pylint: disable=unused-argument
-    """A client pointed at the ``api`` server; closed after the test."""
-    client = new_client()
+def dummyjson(api):
+    """A client of its own pointed at the ``api`` server; closed after the test."""
+    client = new_client(base_url=api.url_for("").rstrip("/"))
     yield client
     client.close()
 

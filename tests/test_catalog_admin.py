@@ -38,7 +38,8 @@ def refresh_action(admin_client, *ids: int):
     )
 
 
-def test_the_refresh_action_fetches_the_product_as_the_admin_user(admin_client, admin_user, api, served_product):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("served_product")
+def test_the_refresh_action_fetches_the_product_as_the_admin_user(admin_client, admin_user, api):
     product_refresh(product_id=7, actor="setup")
     serve_product(api, price=15.0)
 
@@ -65,7 +66,8 @@ def test_the_refresh_action_reports_products_the_source_did_not_return(admin_cli
     assert Product.objects.get(id=7).title == served_product["title"]
 
 
-def test_the_product_list_links_to_its_audit_events(admin_client, served_product):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("served_product")
+def test_the_product_list_links_to_its_audit_events(admin_client):
     product_refresh(product_id=7, actor="setup")
     run_id = Product.objects.get(id=7).last_run_id
 
@@ -75,20 +77,23 @@ def test_the_product_list_links_to_its_audit_events(admin_client, served_product
     assert f"/admin/audit/auditevent/?run_id={run_id}" in page
 
 
-def test_product_refresh_stores_images_and_confirms_an_unchanged_copy(served_product, settings):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("served_product", "settings")
+def test_product_refresh_stores_images_and_confirms_an_unchanged_copy():
     first = product_refresh(product_id=7, actor="setup")
     synced_at = first.product.last_synced_at
 
     second = product_refresh(product_id=7, actor="setup")
 
-    assert second.source_ok and second.product.last_synced_at > synced_at
+    assert second.source_ok
+    assert second.product.last_synced_at > synced_at
     assert sorted(image.file.name for image in second.product.images.all()) == [
         "products/7/1.webp",
         "products/7/thumbnail.webp",
     ]
 
 
-def test_product_refresh_with_invalid_data_unpublishes_and_records_the_rule(api, served_product):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("served_product")
+def test_product_refresh_with_invalid_data_unpublishes_and_records_the_rule(api):
     product_refresh(product_id=7, actor="setup")
     serve_product(api, rating=7)
 
@@ -102,7 +107,8 @@ def test_product_refresh_with_invalid_data_unpublishes_and_records_the_rule(api,
     assert AuditEvent.objects.get(kind="validation").details["rule"] == "rating.range"
 
 
-def test_product_refresh_refuses_a_different_product_than_asked(api, served_product):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("served_product")
+def test_product_refresh_refuses_a_different_product_than_asked(api):
     serve_product(api, id=8)
 
     result = product_refresh(product_id=7, actor="setup")

@@ -118,7 +118,8 @@ def test_the_ttl_comes_from_the_catalog_ttl_setting(client, api, settings, ttl, 
     assert bool(api.log) is asks
 
 
-def test_a_stale_copy_is_served_with_a_notice_when_the_source_is_down(client, source_down):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("source_down")
+def test_a_stale_copy_is_served_with_a_notice_when_the_source_is_down(client):
     make_product(7, title="Kept title", last_synced_at=days_ago(3))
 
     response = client.get("/products/7/")
@@ -132,7 +133,8 @@ def test_a_stale_copy_is_served_with_a_notice_when_the_source_is_down(client, so
     ) in html
 
 
-def test_a_missing_product_is_not_found_when_the_source_is_down(client, source_down):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("source_down")
+def test_a_missing_product_is_not_found_when_the_source_is_down(client):
     response = client.get("/products/7/")
 
     assert response.status_code == 404

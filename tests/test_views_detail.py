@@ -188,7 +188,7 @@ def test_a_non_numeric_id_is_not_found(client):
     assert client.get("/products/abc/").status_code == 404
 
 
-def test_the_not_found_page_has_the_sites_look(client, api):  # pylint: disable=unused-argument
+def test_the_not_found_page_has_the_sites_look(client, api):
     api.expect_request("/products/404").respond_with_json({"message": "Product with id '404' not found"}, status=404)
 
     response = client.get("/products/404/")
