@@ -63,7 +63,7 @@ class NewestFirstChangeList(ChangeList):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[AuditEvent]):
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]  # bare, so pylint infers the base
     """Browse and inspect events; adding, changing and deleting are refused (403).
 
     Every filter, the search and the default ordering (-seq) are served by indexes, and
@@ -113,13 +113,10 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[AuditEvent]):
     def get_queryset(self, request: HttpRequest) -> QuerySet[AuditEvent]:
         # Only a started event asks whether its run ended: one index probe per shown row.
         ended = AuditEvent.objects.filter(run_id=OuterRef("run_id"), kind=OuterRef("kind"), seq__gt=OuterRef("seq"))
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                run_ended=Case(
-                    When(outcome=Outcome.STARTED, then=Exists(ended)), default=Value(True), output_field=BooleanField()
-                )
+        events: QuerySet[AuditEvent] = super().get_queryset(request)
+        return events.annotate(
+            run_ended=Case(
+                When(outcome=Outcome.STARTED, then=Exists(ended)), default=Value(True), output_field=BooleanField()
             )
         )
 

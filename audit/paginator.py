@@ -6,7 +6,7 @@ from django.core.paginator import Page, Paginator
 from django.utils.functional import cached_property
 
 
-class LookaheadPaginator(Paginator[Any]):
+class LookaheadPaginator(Paginator):  # type: ignore[type-arg]  # bare, so pylint infers the base
     """Pages of ``per_page`` rows; ``count`` is a lower bound that costs one LIMIT query, not a COUNT(*).
 
     The admin asks for ``count`` before it asks for the page, so the paginator is told

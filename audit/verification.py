@@ -72,7 +72,7 @@ def verify_stored_chain(
     events = AuditEvent.objects.using(using).order_by("seq")
     if through_seq is not None:
         events = events.filter(seq__lte=through_seq)
-    rows = cast("Generator[AuditEvent, None, None]", events.iterator(chunk_size=CHUNK_SIZE))
+    rows = cast(Generator[AuditEvent, None, None], events.iterator(chunk_size=CHUNK_SIZE))
     try:
         report = verify_chain(rows, start_seq=start.seq, start_hash=start.hash, pinned=start.pinned)
     finally:

@@ -21,7 +21,7 @@ def main() -> None:
     """Seed the catalog, start a sync and the load together, print the figures."""
     benchmark_cli(__doc__)
     work = Path(tempfile.mkdtemp(prefix="bench-load-"))
-    mirror, mirror_url = start_mirror("--latency-ms", "25")
+    mirror, mirror_url = start_mirror("--latency-ms", "25", "--rate-limit", "0")
     env = site_env(work, DUMMYJSON_BASE_URL=mirror_url)
     try:
         manage(env, "migrate", "-v0")

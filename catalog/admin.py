@@ -15,7 +15,7 @@ from .models import Category, Product, ProductChange, ProductImage
 from .services import product_refresh
 
 
-class ProductImageInline(ReadOnlyAdminMixin, admin.TabularInline[ProductImage, Product]):
+class ProductImageInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ignore[type-arg]  # bare, so pylint infers the base
     """The product's images as stored, read-only: the sync owns them."""
 
     model = ProductImage
@@ -26,7 +26,7 @@ class ProductImageInline(ReadOnlyAdminMixin, admin.TabularInline[ProductImage, P
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin[Product]):
+class ProductAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # bare, so pylint infers the base
     """Products with links to their audit trail and the "Refresh from DummyJSON" action."""
 
     list_display = ("id", "title", "category", "price", "stock", "is_published", "last_synced_at", "audit_events")
@@ -74,7 +74,7 @@ class ProductAdmin(admin.ModelAdmin[Product]):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin[Category]):
+class CategoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # bare, so pylint infers the base
     """Categories as the source names them."""
 
     list_display = ("slug", "name")
@@ -82,7 +82,7 @@ class CategoryAdmin(admin.ModelAdmin[Category]):
 
 
 @admin.register(ProductChange)
-class ProductChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[ProductChange]):
+class ProductChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]  # bare, so pylint infers the base
     """Change history: read-only, it is the record of what each run changed."""
 
     list_display = ("changed_at", "product", "field", "old_value", "new_value", "run_id")

@@ -71,7 +71,7 @@ class ProductPage:
     stale: bool = False
 
 
-class CountedPaginator(Paginator[Product]):
+class CountedPaginator(Paginator):  # type: ignore[type-arg]  # bare, so pylint infers the base
     """A paginator told its count up front, so it runs no COUNT(*) of its own."""
 
     def __init__(self, object_list: QuerySet[Product], per_page: int, *, count: int) -> None:

@@ -24,6 +24,7 @@ from urllib3.exceptions import ReadTimeoutError
 from audit.models import Outcome
 from audit.services import record_event
 
+from .rate_limit import RequestRateLimiter
 from .retry_policy import CappedRetry, next_retry, retry_policy
 from .url_policy import refusal_reason
 
@@ -70,6 +71,7 @@ class TransportSettings:
     retries: int
     backoff_factor: float
     deadline: float
+    rate_limit: tuple[int, float] | None = None  # (requests, seconds) for API calls; None: unlimited
 
 
 class Transport:
@@ -85,6 +87,12 @@ class Transport:
         # Caps requests in flight across threads. Only the exchange itself holds a slot, so
         # checking, storing and auditing one image overlaps the next image's download.
         self.request_slots = threading.BoundedSemaphore(max_parallel_requests) if max_parallel_requests else None
+        # The source's published limit, kept on our side: a sync never collects a 429 it could avoid.
+        self.rate_limiter = (
+            RequestRateLimiter(max_requests=limits.rate_limit[0], per_seconds=limits.rate_limit[1])
+            if limits.rate_limit
+            else None
+        )
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
         # Proxy variables are read once here, not on every request: requests re-scans the
@@ -109,10 +117,12 @@ class Transport:
         product_id: int | None = None,
         headers: dict[str, str] | None = None,
         check_body: BodyCheck | None = None,
+        rate_limited: bool = False,
     ) -> Attempt:
         """GET with retries and checked redirects, auditing each attempt; returns the last one.
 
         ``check_body`` judges a 2xx body: it may set the attempt's outcome and message.
+        ``rate_limited`` requests (the API's, not the image CDN's) wait for the rate limiter.
         """
         policy = retry_policy(retries=self.retries, backoff_factor=self.backoff_factor)
         attempt_number, redirects = 0, 0
@@ -120,7 +130,7 @@ class Transport:
             attempt_number += 1
             if reason := refusal_reason(url, base_url=self.base_url):
                 return self._refuse(url, reason, kind=kind, product_id=product_id)
-            attempt = self._send_once(url, headers=headers or {}, max_bytes=max_bytes)
+            attempt = self._send_once(url, headers=headers or {}, max_bytes=max_bytes, rate_limited=rate_limited)
             location = self._redirect_target(attempt, redirects)
             if attempt.outcome == Outcome.OK and check_body and not location:
                 self._check(attempt, check_body)
@@ -169,9 +179,14 @@ class Transport:
             retryable_error=attempt.retryable,
         )
 
-    def _send_once(self, url: str, *, headers: dict[str, str], max_bytes: int) -> Attempt:
-        """One request: headers within the read timeout, the whole body within the deadline."""
-        with self.request_slots or contextlib.nullcontext():
+    def _send_once(self, url: str, *, headers: dict[str, str], max_bytes: int, rate_limited: bool) -> Attempt:
+        """One request: headers within the read timeout, the whole body within the deadline.
+
+        The rate limit is waited for before a request slot is taken, so a paced API call
+        never holds up image downloads.
+        """
+        limiter = self.rate_limiter if rate_limited else None
+        with limiter.slot() if limiter else contextlib.nullcontext(), self.request_slots or contextlib.nullcontext():
             return self._exchange(url, headers=headers, max_bytes=max_bytes)
 
     def _exchange(self, url: str, *, headers: dict[str, str], max_bytes: int) -> Attempt:

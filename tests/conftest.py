@@ -8,7 +8,6 @@ from pytest_socket import SocketBlockedError
 
 from catalog.client import new_client
 
-
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
@@ -38,6 +37,8 @@ def isolated_settings(settings, tmp_path):
     settings.DUMMYJSON_BACKOFF = 0.0
     settings.DUMMYJSON_RETRIES = 3
     settings.DUMMYJSON_DEADLINE = 5.0
+    # Fakes and the shared mirror fixture have no limit; tests of the limiter set their own.
+    settings.DUMMYJSON_RATE_LIMIT = "0"
     cache.clear()  # cached catalog reads must not leak from one test's data into another's
     return settings
 

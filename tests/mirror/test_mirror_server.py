@@ -82,7 +82,7 @@ def test_sort_puts_products_without_the_field_last(mirror):
 def test_an_order_other_than_asc_or_desc_is_a_400(mirror):
     response = get(mirror, "/products?sortBy=price&order=sideways")
     assert response.status_code == 400
-    assert response.json() == {"message": "Invalid 'order' - should be either 'asc' or 'desc'"}
+    assert response.json() == {"message": "Order can be: 'asc' or 'desc'"}
 
 
 def test_order_without_sort_by_is_ignored(mirror):
@@ -90,11 +90,51 @@ def test_order_without_sort_by_is_ignored(mirror):
 
 
 @pytest.mark.parametrize("name", ["limit", "skip"])
-@pytest.mark.parametrize("value", ["abc", "-1", ""])
-def test_non_numeric_or_negative_limit_and_skip_are_a_400(mirror, name, value):
-    response = get(mirror, f"/products?{name}={value}")
+@pytest.mark.parametrize("value", ["abc", "1x", "1&{name}=2"])
+def test_a_limit_or_skip_that_is_not_a_number_is_a_400_with_the_real_message(mirror, name, value):
+    response = get(mirror, f"/products?{name}={value.format(name=name)}")
     assert response.status_code == 400
-    assert response.json() == {"message": f"Invalid '{name}' - should be a positive number"}
+    assert response.json() == {"message": f"Invalid '{name}' - must be a number"}
+
+
+def test_a_negative_limit_drops_that_many_from_the_end_as_upstream_does(mirror):
+    assert [p["id"] for p in get(mirror, "/products?limit=-190").json()["products"]] == [1, 2, 3, 4]
+
+
+def test_a_negative_skip_is_ignored_but_echoed(mirror):
+    body = get(mirror, "/products?limit=2&skip=-5").json()
+    assert ([p["id"] for p in body["products"]], body["skip"]) == ([1, 2], -5)
+
+
+@pytest.mark.parametrize(
+    ("delay", "message"),
+    [
+        ("abc", "Delay must be a number in milliseconds"),
+        ("5001", "Delay cannot be greater than 5 seconds"),
+        ("-1", "Delay cannot be less than 0"),
+    ],
+)
+def test_a_bad_delay_is_a_400_with_the_real_message(mirror, delay, message):
+    response = get(mirror, f"/products/1?delay={delay}")
+    assert (response.status_code, response.json()) == (400, {"message": message})
+
+
+def test_delay_holds_the_answer_back(mirror):
+    started = time.perf_counter()
+    assert get(mirror, "/products/1?delay=300").status_code == 200
+    assert time.perf_counter() - started >= 0.3
+
+
+def test_q_in_brackets_searches_like_q(mirror):
+    plain = get(mirror, "/products/search?q=phone").json()
+    assert get(mirror, "/products/search?q[valueSearch]=phone").json() == plain
+    assert plain["total"] > 0
+
+
+@pytest.mark.parametrize("query", ["q[]=phone", "q[other]=phone", "q=a&q=b"])
+def test_q_that_is_not_a_string_is_a_400(mirror, query):
+    response = get(mirror, f"/products/search?{query}")
+    assert (response.status_code, response.json()) == (400, {"message": "Invalid 'q' - must be a string"})
 
 
 def test_product_by_id_is_the_bare_object(mirror):
