@@ -10,6 +10,13 @@ from .models import Kind, Outcome
 from .services import record_event
 
 
+def client_address(request: HttpRequest | None) -> str:
+    """The client's address as django-axes resolved it (behind trusted proxies too), else the peer's."""
+    if request is None:
+        return ""
+    return str(getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR", ""))
+
+
 @receiver(user_login_failed, dispatch_uid="audit_failed_login")
 def record_failed_login(  # pylint: disable=unused-argument
     sender: object, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
@@ -24,5 +31,5 @@ def record_failed_login(  # pylint: disable=unused-argument
         url=request.get_full_path() if request else "",
         actor=username or "anonymous",
         message="locked out after repeated failures" if locked_out else "wrong username or password",
-        details={"address": request.META.get("REMOTE_ADDR", "") if request else ""},
+        details={"address": client_address(request)},
     )

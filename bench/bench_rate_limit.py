@@ -13,33 +13,16 @@ separate process with its defaults, so the real API's limit applies: 100 API req
 """
 
 import math
-import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench.common import ROOT, benchmark_cli, start_mirror, stop
+from bench.bench_sync import setup_django
+from bench.common import benchmark_cli, start_mirror, stop
 
 CONCURRENCY = 8
 WINDOW_S = 10
 LIMIT = 100
-
-
-def setup_django(work: Path) -> None:
-    """Django on a throwaway SQLite database and media folder, migrated."""
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DATABASE_URL=f"sqlite:///{work / 'bench.sqlite3'}",
-        MEDIA_ROOT=str(work / "media"),
-        LOG_LEVEL="ERROR",
-    )
-    sys.path.insert(0, str(ROOT))
-    import django  # pylint: disable=import-outside-toplevel
-    from django.core.management import call_command  # pylint: disable=import-outside-toplevel
-
-    django.setup()
-    call_command("migrate", verbosity=0)
 
 
 def full_sync(base_url: str, *, page_size: int, rate_limit: str) -> tuple[float, int, int, int]:
@@ -59,6 +42,12 @@ def full_sync(base_url: str, *, page_size: int, rate_limit: str) -> tuple[float,
     return elapsed, fetches.count(), fetches.filter(status_code=429).count(), summary.exit_code
 
 
+def report(label: str, run: tuple[float, int, int, int]) -> None:
+    """One line per sync: time, API requests, 429s, exit code."""
+    elapsed, api_requests, refused, exit_code = run
+    print(f"{label:<27}{elapsed:.2f} s, {api_requests} API requests, {refused} x 429, exit {exit_code}")
+
+
 def main() -> None:
     """Three syncs against one default mirror (a fresh window before each); print the figures."""
     benchmark_cli(__doc__)
@@ -72,19 +61,12 @@ def main() -> None:
             runs.append(full_sync(base_url, page_size=page_size, rate_limit=rate_limit))
     finally:
         stop(mirror)
-    (default_s, default_n, default_429, default_exit), paced, unpaced = runs
     print(f"mirror: default limit {LIMIT} API requests per {WINDOW_S} s per client; client limit {LIMIT}/{WINDOW_S}")
-    print(
-        f"full sync, page size 100: {default_s:.2f} s, {default_n} API requests, {default_429} x 429, exit {default_exit}"
-    )
-    paced_s, paced_n, paced_429, paced_exit = paced
-    forced_s = max(math.ceil(paced_n / LIMIT) - 1, 0) * WINDOW_S
-    print(f"full sync, page size 1:   {paced_s:.2f} s, {paced_n} API requests, {paced_429} x 429, exit {paced_exit}")
-    print(f"  least the limit forces: {forced_s} s; sync - forced = {paced_s - forced_s:.2f} s (target <= 5 s)")
-    unpaced_s, unpaced_n, unpaced_429, unpaced_exit = unpaced
-    print(
-        f"same, client limit off:   {unpaced_s:.2f} s, {unpaced_n} API requests, {unpaced_429} x 429, exit {unpaced_exit}"
-    )
+    report("full sync, page size 100:", runs[0])
+    report("full sync, page size 1:", runs[1])
+    forced_s = max(math.ceil(runs[1][1] / LIMIT) - 1, 0) * WINDOW_S
+    print(f"  least the limit forces: {forced_s} s; sync - forced = {runs[1][0] - forced_s:.2f} s (target <= 5 s)")
+    report("same, client limit off:", runs[2])
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from urllib3.exceptions import ReadTimeoutError
 from audit.models import Outcome
 from audit.services import record_event
 
+from .process_role import is_web_process
 from .rate_limit import RequestRateLimiter
 from .retry_policy import CappedRetry, next_retry, retry_policy
 from .url_policy import refusal_reason
@@ -36,6 +37,7 @@ READ_CHUNK_BYTES = 64 * 1024
 POOL_SIZE = 32
 USER_AGENT = "catalog-audit/1.0"
 MESSAGE_MAX_LENGTH = 1000
+WEB_PROCESS_REFUSAL = "outbound requests are not sent from a web process"
 
 
 @dataclass
@@ -124,6 +126,9 @@ class Transport:
         ``check_body`` judges a 2xx body: it may set the attempt's outcome and message.
         ``rate_limited`` requests (the API's, not the image CDN's) wait for the rate limiter.
         """
+        if is_web_process():
+            # Page views never wait on the source: workers fetch, web processes only queue.
+            return self._refuse(url, WEB_PROCESS_REFUSAL, kind=kind, product_id=product_id)
         policy = retry_policy(retries=self.retries, backoff_factor=self.backoff_factor)
         attempt_number, redirects = 0, 0
         while True:
@@ -135,10 +140,13 @@ class Transport:
             if attempt.outcome == Outcome.OK and check_body and not location:
                 self._check(attempt, check_body)
             delay, policy = self._retry_delay(attempt, policy)
-            details: dict[str, Any] = {"retry_in_s": round(delay, 3)} if delay is not None else {}
-            if location:
-                details["location"] = location
-            self._audit(attempt, kind=kind, product_id=product_id, attempt_number=attempt_number, details=details)
+            self._audit(
+                attempt,
+                kind=kind,
+                product_id=product_id,
+                attempt_number=attempt_number,
+                details=self._next_step(delay, location),
+            )
             if location:
                 url, redirects, attempt_number = location, redirects + 1, 0
                 continue
@@ -146,6 +154,14 @@ class Transport:
                 self._log_failure(attempt)
                 return attempt
             self.sleep(delay)
+
+    @staticmethod
+    def _next_step(delay: float | None, location: str | None) -> dict[str, Any]:
+        """What the attempt's event says comes next: a retry after a delay, or a redirect."""
+        details: dict[str, Any] = {"retry_in_s": round(delay, 3)} if delay is not None else {}
+        if location:
+            details["location"] = location
+        return details
 
     @staticmethod
     def _check(attempt: Attempt, check_body: BodyCheck) -> None:

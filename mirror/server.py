@@ -289,7 +289,7 @@ def _check_loopback(host: str) -> str:
 class MirrorServer:  # pylint: disable=too-many-instance-attributes  # config + runtime state
     """A DummyJSON-compatible server on a background thread; see the package docstring."""
 
-    def __init__(  # pylint: disable=too-many-arguments  # one keyword per CLI flag
+    def __init__(  # pylint: disable=too-many-arguments,too-many-locals  # one keyword per CLI flag
         self,
         host: str = "127.0.0.1",
         port: int = 0,

@@ -69,7 +69,7 @@ def test_a_request_in_flight_holds_its_slot():
     waiter = threading.Thread(target=lambda: entered.append(limiter.slot().__enter__()))
     waiter.start()
     waiter.join(0.2)
-    assert entered == []  # still waiting: the first request has not finished
+    assert not entered  # still waiting: the first request has not finished
     release.set()
     holder.join()
     waiter.join(2)
