@@ -86,13 +86,14 @@ def run_queued_tasks() -> None:
 
 
 @pytest.fixture
-def worker(request):
+def worker(transactional_db):  # noqa: ARG001  # pylint: disable=unused-argument
     """``worker()`` runs what page views and the admin queued, as ``make worker`` would.
 
     The worker closes its connection between tasks, as a long-running process must, so
     tests using it commit for real instead of running inside one rolled-back transaction.
+    (``transactional_db`` is asked for its effect; a fixture cannot take ``usefixtures``, and
+    as an argument it is set up before the test's own database fixture, as it must be.)
     """
-    request.getfixturevalue("transactional_db")
     return run_queued_tasks
 
 
