@@ -1,6 +1,8 @@
 """The product list's filter form: GET parameters in, a ProductFilters for the selector out."""
 
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +26,7 @@ SORT_CHOICES = [
 class OnOffCheckbox(forms.CheckboxInput):
     """A checkbox whose ``0``, ``false`` and ``off`` mean unticked, so ``in_stock=0`` in a link does what it says."""
 
-    def value_from_datadict(self, data, files, name) -> bool:
+    def value_from_datadict(self, data: Mapping[str, Any], files: Mapping[str, Any], name: str) -> bool:
         return str(data.get(name, "")).strip().lower() not in {"", "0", "false", "off"}
 
 
@@ -32,7 +34,7 @@ class NumberOnlyInput(forms.NumberInput):
     """A number input that leaves out a value which is not a number ("abc"): HTML allows none there,
     and a browser would not show it anyway; the field's error message still names the problem."""
 
-    def format_value(self, value):
+    def format_value(self, value: Any) -> str | None:
         formatted = super().format_value(value)
         try:
             return formatted if formatted is None or Decimal(formatted).is_finite() else None
@@ -70,15 +72,15 @@ class ProductFilterForm(forms.Form):
     in_stock = forms.BooleanField(label=_("In stock only"), required=False, widget=OnOffCheckbox(attrs={"value": "1"}))
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES)
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")  # labels sit above their fields; a colon adds nothing
         super().__init__(*args, **kwargs)
         for name in ("category", "brand"):
             # HTML allows no maxlength on a <select>; the field still checks the length it is sent.
             self.fields[name].widget.attrs.pop("maxlength", None)
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         low, high = cleaned.get("min_price"), cleaned.get("max_price")
         if low is not None and high is not None and low > high:
             self.add_error("max_price", _("The maximum price must not be below the minimum price."))
