@@ -1,12 +1,13 @@
 """Django app configuration for the product catalog."""
 
 from importlib import import_module
+from typing import Any
 
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
 
-def repair_search_index(sender, *, using: str, **kwargs) -> None:  # pylint: disable=unused-argument
+def repair_search_index(sender: AppConfig, *, using: str, **kwargs: Any) -> None:  # pylint: disable=unused-argument
     """After ``migrate``: SQLite drops a table's triggers when a schema change rebuilds it."""
     from django.db import connections  # pylint: disable=import-outside-toplevel
 

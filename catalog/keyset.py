@@ -13,6 +13,8 @@ from django.db.models import F, OrderBy, Q, QuerySet, Value
 from django.db.models.expressions import Window
 from django.db.models.functions import Mod, RowNumber
 
+from .models import Product
+
 PageStart = tuple[Any, int]  # the sort column's value and the id of a page's first row
 
 
@@ -70,7 +72,7 @@ def at_or_after(key: SortKey, start: PageStart) -> Q:
     return condition
 
 
-def page_starts(products: QuerySet, key: SortKey, *, page_size: int) -> list[PageStart]:
+def page_starts(products: QuerySet[Product], key: SortKey, *, page_size: int) -> list[PageStart]:
     """The first row of every page, in one pass over the sort's index (numbered from page 1)."""
     numbered = products.order_by().annotate(
         row_number=Window(RowNumber(), order_by=key.ordering()),

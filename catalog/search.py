@@ -17,8 +17,8 @@ title: a product named after the query comes before one that only mentions it.
 """
 
 from django.db import connection
-from django.db.models import Expression, Q, Value
-from django.db.models.expressions import RawSQL
+from django.db.models import Q, Value
+from django.db.models.expressions import Combinable, RawSQL
 from django.db.models.functions import StrIndex
 
 from .validation import search_text
@@ -57,13 +57,9 @@ def search_condition(query: str, *, prefix: str = "") -> Q:
     return condition
 
 
-def relevance(query: str) -> Expression | None:
-    """Lower is better: the sum of the positions where each term first occurs; None for no query."""
-    terms = search_terms(query)
-    if not terms:
-        return None
-    positions = [StrIndex("search_text", Value(term)) for term in terms]
-    total = positions[0]
-    for position in positions[1:]:
-        total = total + position
+def relevance(query: str) -> Combinable:
+    """Lower is better: the sum of the positions where each term first occurs (0 for every row without terms)."""
+    total: Combinable = Value(0)
+    for term in search_terms(query):
+        total = total + StrIndex("search_text", Value(term))
     return total

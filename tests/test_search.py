@@ -26,8 +26,7 @@ REAL_QUERIES = [
 def found(query: str) -> list[int]:
     """Ids of the products the query matches, best match first."""
     products = Product.objects.filter(search_condition(query))
-    order = relevance(query)
-    return list(products.order_by(*([order] if order is not None else []), "id").values_list("id", flat=True))
+    return list(products.order_by(relevance(query), "id").values_list("id", flat=True))
 
 
 def reference_search(products: list[dict], query: str) -> list[int]:

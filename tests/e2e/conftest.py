@@ -1,8 +1,10 @@
 """Headless Debian Chromium for the browser tests (Playwright drives it; no browser download)."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -19,14 +21,11 @@ needs_chromium = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def chromium(request):
+def chromium() -> Iterator[Browser]:
     """One headless Chromium for a module's tests."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls around it are still synchronous.
-    monkeypatch = pytest.MonkeyPatch()
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    request.addfinalizer(monkeypatch.undo)
-    with sync_api.sync_playwright() as playwright:
+    with pytest.MonkeyPatch.context() as monkeypatch, sync_playwright() as playwright:
+        # Playwright's sync API runs an event loop in this thread; the ORM calls around it are still synchronous.
+        monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
             yield browser
