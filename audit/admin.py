@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, Case, Exists, OuterRef, Value, When
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
@@ -135,6 +136,8 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def dashboard_view(self, request):
         """The monitoring dashboard: charts of recent activity and the last chain verification."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         context = {
             **self.admin_site.each_context(request),
             **dashboard_context(timezone.now()),
@@ -251,5 +254,4 @@ class AuditEventAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    def has_view_permission(self, request, obj=None) -> bool:
-        return request.user.is_active and request.user.is_staff
+    # Viewing follows Django's own rule: the audit.view_auditevent permission (superusers have it).

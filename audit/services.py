@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from .chain import canonical_json, event_hash
 from .context import current_run
+from .hygiene import bounded_int, clean_text, clean_url, finite_float, json_details, storable_text
 from .models import GENESIS_HASH, AuditEvent
-from .redaction import redact_url
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +20,11 @@ CHAIN_LOCK_KEY = 0x4155444954  # "AUDIT"
 _append_lock = threading.Lock()
 URL_MAX_LENGTH = AuditEvent._meta.get_field("url").max_length
 ACTOR_MAX_LENGTH = AuditEvent._meta.get_field("actor").max_length
+METHOD_MAX_LENGTH = AuditEvent._meta.get_field("method").max_length
+SHA256_MAX_LENGTH = AuditEvent._meta.get_field("sha256").max_length
+RUN_ID_MAX_LENGTH = AuditEvent._meta.get_field("run_id").max_length
+SMALLINT_MAX = 32767  # PositiveSmallIntegerField's range on every backend
+BIGINT_MAX = 2**63 - 1
 
 
 def _lock_chain(using: str) -> None:
@@ -36,12 +41,7 @@ def _lock_chain(using: str) -> None:
 
 def _json_safe(details: dict[str, Any] | None) -> dict[str, Any]:
     """The details as the database will give them back, so the hash survives a round trip."""
-    return json.loads(canonical_json(json.loads(json.dumps(details or {}, default=str))))
-
-
-def _clean_text(value: str | None) -> str:
-    # PostgreSQL rejects NUL in text; an upstream could send one in a message.
-    return (value or "").replace("\x00", "\\0")
+    return json.loads(canonical_json(json_details(details)))
 
 
 def record_event(  # pylint: disable=too-many-arguments,too-many-locals
@@ -71,20 +71,21 @@ def record_event(  # pylint: disable=too-many-arguments,too-many-locals
     for writers that must not touch the default one (the test-run recorder).
     """
     context = current_run()
+    # Every stored string is redacted and made storable, so no value can make the write fail.
     fields: dict[str, Any] = {
-        "kind": kind,
-        "outcome": outcome,
-        "method": method,
-        "url": redact_url(_clean_text(url))[:URL_MAX_LENGTH],
-        "status_code": status_code,
-        "duration_ms": None if duration_ms is None else round(float(duration_ms), 3),
-        "bytes": body_bytes,
-        "sha256": sha256,
-        "attempt": attempt,
-        "run_id": run_id or context.run_id,
-        "product_id": product_id,
-        "actor": (actor or context.actor)[:ACTOR_MAX_LENGTH],
-        "message": _clean_text(message),
+        "kind": storable_text(kind),
+        "outcome": storable_text(outcome),
+        "method": storable_text(method)[:METHOD_MAX_LENGTH],
+        "url": clean_url(url)[:URL_MAX_LENGTH],
+        "status_code": bounded_int(status_code, low=0, high=SMALLINT_MAX),
+        "duration_ms": None if duration_ms is None else finite_float(duration_ms),
+        "bytes": bounded_int(body_bytes, low=-BIGINT_MAX, high=BIGINT_MAX),
+        "sha256": storable_text(sha256)[:SHA256_MAX_LENGTH],
+        "attempt": bounded_int(attempt, low=0, high=SMALLINT_MAX) or 1,
+        "run_id": storable_text(run_id or context.run_id)[:RUN_ID_MAX_LENGTH],
+        "product_id": bounded_int(product_id, low=-BIGINT_MAX, high=BIGINT_MAX),
+        "actor": clean_text(actor or context.actor)[:ACTOR_MAX_LENGTH],
+        "message": clean_text(message),
         "details": _json_safe(details),
     }
     try:

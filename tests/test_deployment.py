@@ -96,9 +96,9 @@ def test_admin_logins_are_locked_out_after_repeated_failures(client, django_user
     assert "_auth_user_id" not in client.session
     events = AuditEvent.objects.filter(kind="login").order_by("seq")
     assert [(event.outcome, event.actor) for event in events] == [
-        ("invalid", "boss"),
-        ("invalid", "boss"),
-        ("blocked", "boss"),
-        ("blocked", "boss"),
+        ("invalid", "anonymous"),
+        ("invalid", "anonymous"),
+        ("blocked", "anonymous"),
+        ("blocked", "anonymous"),
     ]
-    assert events.first().details == {"address": "10.1.1.1"}
+    assert events.first().details == {"address": "10.1.1.1", "attempted_username": "boss"}

@@ -14,6 +14,15 @@ from audit.manifest import EXPORT_FIELDS, ExportDigest, export_line
 from audit.models import AuditEvent, Kind
 
 CHUNK_SIZE = 2000
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """The cell, with a leading quote when a spreadsheet would take its text for a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return f"'{value}"
+    return value
 
 
 def parse_since(value: str) -> datetime:
@@ -78,7 +87,9 @@ class Command(BaseCommand):
             options["manifest"].write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
     def _write_csv(self, rows) -> None:
-        writer = csv.DictWriter(self.stdout, fieldnames=EXPORT_FIELDS, lineterminator="\n")
+        # RFC 4180's CRLF: with it, the writer also quotes a cell holding a lone CR.
+        writer = csv.DictWriter(self.stdout, fieldnames=EXPORT_FIELDS, lineterminator="\r\n")
         writer.writeheader()
         for row in rows:
-            writer.writerow({**row, "details": json.dumps(row["details"], sort_keys=True)})
+            cells = {**row, "details": json.dumps(row["details"], sort_keys=True)}
+            writer.writerow({name: spreadsheet_safe(value) for name, value in cells.items()})
