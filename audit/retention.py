@@ -11,10 +11,12 @@ from datetime import datetime, timedelta
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
+from .anchors import write_prune_anchor
 from .chain import canonical_time
 from .models import AuditEvent, Kind, Outcome
 from .services import record_event
-from .verification import PRUNED_THROUGH_HASH, PRUNED_THROUGH_SEQ, describe, verify_stored_chain
+from .signing import default_signer
+from .verification import PRUNED_THROUGH_HASH, PRUNED_THROUGH_SEQ, SIGNED_CHECKPOINT, describe, verify_stored_chain
 
 DEFAULT_BATCH_SIZE = 10_000
 
@@ -71,6 +73,16 @@ def prune_events(
     report, start = verify_stored_chain(through_seq=last_seq, using=using)
     if not report.intact:
         raise PruneRefused(f"refusing to prune: {describe(report, start)}")
+    signer = default_signer()
+    statement = {
+        "type": "prune",
+        PRUNED_THROUGH_SEQ: last_seq,
+        PRUNED_THROUGH_HASH: report.head_hash,
+        "pruned_from_seq": oldest,
+        "cutoff": canonical_time(cutoff),
+        "key_id": signer.key_id,
+    }
+    signed = {"payload": statement, "signature": signer.sign(statement)}
     checkpoint = record_event(
         kind=Kind.CHECKPOINT,
         outcome=Outcome.OK,
@@ -78,6 +90,7 @@ def prune_events(
         details={
             PRUNED_THROUGH_SEQ: last_seq,
             PRUNED_THROUGH_HASH: report.head_hash,
+            SIGNED_CHECKPOINT: signed,
             "pruned_from_seq": oldest,
             "pruned_count": last_seq - oldest + 1,
             "cutoff": canonical_time(cutoff),
@@ -85,6 +98,8 @@ def prune_events(
         },
         using=using,
     )
+    # Written before anything is deleted: the store then vouches for the prune on its own.
+    write_prune_anchor(signed_checkpoint=signed)
     deleted = 0
     for low in range(oldest, last_seq + 1, batch_size):
         deleted += _delete_pruned_range(low, min(low + batch_size - 1, last_seq), using)

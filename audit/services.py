@@ -8,6 +8,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
+from .anchors import anchor_after
 from .chain import canonical_json, event_hash
 from .context import current_run
 from .hygiene import bounded_int, clean_text, clean_url, finite_float, json_details, storable_text
@@ -100,4 +101,5 @@ def record_event(  # pylint: disable=too-many-arguments,too-many-locals
     except Exception:
         logger.exception("Could not write the audit event %s/%s for %s", kind, outcome, fields["url"])
         raise
+    anchor_after(kind=fields["kind"], outcome=fields["outcome"], using=using)
     return event

@@ -58,6 +58,28 @@ SECRET_KEY = env_str("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
 if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
     # Refuse to start: sessions and CSRF tokens signed with a published key can be forged.
     raise ImproperlyConfigured("DEBUG is off but SECRET_KEY is not set: export a long random SECRET_KEY.")
+# The audit log's Ed25519 signing key (PEM). With DEBUG on it defaults to a file in the project,
+# created (mode 600) on first use; with DEBUG off it must be set, as SECRET_KEY must.
+AUDIT_SIGNING_KEY_FILE = env_str(
+    "AUDIT_SIGNING_KEY_FILE", str(BASE_DIR / ".audit" / "signing-key.pem") if DEBUG else ""
+)
+if not DEBUG and not AUDIT_SIGNING_KEY_FILE:
+    # Refuse to start: without a key nothing is anchored, and tampering with the database goes unnoticed.
+    raise ImproperlyConfigured(
+        "DEBUG is off but AUDIT_SIGNING_KEY_FILE is not set: point it at the audit log's Ed25519 key "
+        "(python manage.py audit_keys --create FILE makes one)."
+    )
+# Signed anchors go here (append-only), or to an S3 bucket with Object Lock when AUDIT_ANCHOR_S3_BUCKET is set.
+AUDIT_ANCHOR_DIR = env_str("AUDIT_ANCHOR_DIR", str(BASE_DIR / ".audit" / "anchors"))
+AUDIT_ANCHOR_S3_BUCKET = env_str("AUDIT_ANCHOR_S3_BUCKET", "")
+AUDIT_ANCHOR_S3_PREFIX = env_str("AUDIT_ANCHOR_S3_PREFIX", "anchors/")
+# Public keys (PEM files) of retired signing keys, so anchors they signed still verify after a rotation.
+AUDIT_VERIFY_KEYS = env_list("AUDIT_VERIFY_KEYS", "")
+# Besides the end of every run, an anchor at least every N events or T seconds (checked as events arrive).
+AUDIT_ANCHOR_EVERY_EVENTS = env_int("AUDIT_ANCHOR_EVERY_EVENTS", 1000)
+AUDIT_ANCHOR_EVERY_SECONDS = env_float("AUDIT_ANCHOR_EVERY_SECONDS", 60.0)
+# Off only for benchmarks that time something else: events are then not anchored at all.
+AUDIT_ANCHORING = env_bool("AUDIT_ANCHORING", True)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 
 INSTALLED_APPS = [

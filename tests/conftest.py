@@ -3,13 +3,26 @@
 import pytest
 from django.core.cache import cache
 
+from audit.signing import create_signing_key
 from catalog.client import DummyJSONClient
 
 
+@pytest.fixture(scope="session")
+def audit_signing_key_file(tmp_path_factory):
+    """One audit signing key for the whole session (pytest-django turns DEBUG off, so none is made on use)."""
+    path = tmp_path_factory.mktemp("audit-key") / "signing-key.pem"
+    create_signing_key(path)
+    return path
+
+
 @pytest.fixture(autouse=True)
-def isolated_settings(settings, tmp_path):
-    """Each test gets its own media folder and a client that does not wait long."""
+def isolated_settings(settings, tmp_path, tmp_path_factory, audit_signing_key_file):
+    """Each test gets its own media folder and anchor store, and a client that does not wait long."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Made up front, as a deployment provides it (verify_audit refuses a missing store), outside tmp_path.
+    settings.AUDIT_ANCHOR_DIR = str(tmp_path_factory.mktemp("anchors"))
+    settings.AUDIT_SIGNING_KEY_FILE = str(audit_signing_key_file)
+    settings.AUDIT_VERIFY_KEYS = []
     settings.DUMMYJSON_TIMEOUT = "2,2"
     settings.DUMMYJSON_BACKOFF = 0.0
     settings.DUMMYJSON_RETRIES = 3

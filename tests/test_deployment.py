@@ -35,11 +35,20 @@ def test_production_settings_refuse_to_start_with_the_development_secret_key():
     assert "started" not in completed.stdout
 
 
+def test_production_settings_refuse_to_start_without_an_audit_signing_key():
+    completed = run_python("print('started')", DEBUG="0", SECRET_KEY="x" * 60, AUDIT_SIGNING_KEY_FILE="")
+
+    assert completed.returncode != 0
+    assert "DEBUG is off but AUDIT_SIGNING_KEY_FILE is not set" in completed.stderr
+    assert "started" not in completed.stdout
+
+
 def test_production_settings_start_with_a_secret_from_the_environment():
     completed = run_python(
         "from django.conf import settings; print(settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE)",
         DEBUG="0",
         SECRET_KEY="x" * 60,
+        AUDIT_SIGNING_KEY_FILE="/run/secrets/audit-signing-key.pem",
     )
 
     assert completed.stdout.strip() == "True True"

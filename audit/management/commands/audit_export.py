@@ -9,9 +9,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_naive, make_aware
 
+from audit.anchor_store import AnchorStoreUnavailable
+from audit.anchors import anchor_run_end
 from audit.chain import canonical_time
-from audit.manifest import EXPORT_FIELDS, ExportDigest, export_line
+from audit.manifest import EXPORT_FIELDS, ExportDigest, export_line, sign_manifest
 from audit.models import AuditEvent, Kind
+from audit.signing import KeyUnavailable, default_signer
 
 CHUNK_SIZE = 2000
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
@@ -58,6 +61,12 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["manifest"] and options["format"] != "jsonl":
             raise CommandError("--manifest needs --format jsonl")
+        try:
+            # An export ends a run: anchor first, so what it exports is anchored; the signer is checked up front.
+            signer = default_signer() if options["manifest"] else None
+            anchor_run_end(reason="export")
+        except (AnchorStoreUnavailable, KeyUnavailable) as error:
+            raise CommandError(f"cannot sign or anchor the export: {error}", returncode=2) from error
         events = AuditEvent.objects.order_by("seq")
         if options["kind"]:
             events = events.filter(kind=options["kind"])
@@ -83,7 +92,7 @@ class Command(BaseCommand):
                 digest.add(row, line)
         if options["manifest"]:
             filters = {name: options[name] for name in ("kind", "since", "run_id")}
-            manifest = digest.manifest(filters=filters)
+            manifest = sign_manifest(digest.manifest(filters=filters), signer)
             options["manifest"].write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
     def _write_csv(self, rows) -> None:
