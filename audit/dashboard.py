@@ -11,9 +11,8 @@ from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
 from typing import Any
 
-from django.apps import apps
 from django.db import connection
-from django.db.models import Avg, CharField, Count
+from django.db.models import CharField, Count
 from django.db.models.functions import Cast, Substr, TruncHour
 from django.utils import timezone
 
@@ -145,16 +144,6 @@ def recent_test_runs() -> list[RunPoint]:
 def lint_scores() -> list[RunPoint]:
     """The last pylint runs' scores."""
     return [RunPoint(event, event.outcome, {"score": event.details.get("score")}) for event in _recent(Kind.LINT)]
-
-
-def mean_price_per_category() -> list[tuple[str, float]]:
-    """The catalog's mean price per category, when the catalog app is installed."""
-    try:
-        product_model = apps.get_model("catalog", "Product")
-    except LookupError:
-        return []
-    rows = product_model.objects.values("category__name").annotate(mean=Avg("price")).order_by("category__name")
-    return [(row["category__name"], float(row["mean"])) for row in rows]
 
 
 def last_verification() -> AuditEvent | None:

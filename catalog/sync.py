@@ -19,7 +19,8 @@ from audit.models import Kind, Outcome
 from audit.provenance import code_version, package_versions
 from audit.services import record_event
 
-from .client import DummyJSONClient, SourceError
+from .client_factory import shared_client
+from .dummyjson import DummyJSONClient, SourceError
 from .image_sync import ImageCounts, ImageDownloads
 from .persistence import PageCounts, save_page, unpublish_missing
 from .sync_lock import SyncAlreadyRunning, sync_lock
@@ -143,36 +144,33 @@ def product_sync(
 
 def _run(summary: SyncSummary, progress: ProgressCallback) -> None:
     options = summary.options
-    client = DummyJSONClient(base_url=options.base_url, max_parallel_requests=options.concurrency)
+    client = shared_client(base_url=options.base_url, max_parallel_requests=options.concurrency)
     if hasattr(default_storage, "remove_partial_files"):
         default_storage.remove_partial_files()  # left by a run killed mid-write
     seen: set[int] = set()
     done, listing_complete, pending = 0, True, None
     downloads = ImageDownloads(client, concurrency=options.concurrency, refresh=options.refresh_images)
-    try:
-        with downloads:
-            try:
-                for batch, total in _batches(client, summary):
-                    clean, invalid = _validate(batch, seen, summary)
-                    try:
-                        summary.products.add(save_page(clean, invalid, run_id=summary.run_id))
-                    except DatabaseError as error:  # the page rolled back whole; go on with the next
-                        summary.fail(f"products {done + 1}-{done + len(batch)} could not be stored: {error}")
-                        clean = []
-                    # This page's images download while the next page is fetched and written.
-                    submitted = downloads.submit([c.id for c in clean]) if options.images else None
-                    if pending:
-                        summary.images.add(downloads.collect(pending))
-                    pending = submitted
-                    done += len(batch)
-                    progress(done, total)
-            except SourceError as error:
-                listing_complete = False
-                _source_failed(summary, error, products_done=done)
-            if pending:
-                summary.images.add(downloads.collect(pending))
-    finally:
-        client.close()
+    with downloads:
+        try:
+            for batch, total in _batches(client, summary):
+                clean, invalid = _validate(batch, seen, summary)
+                try:
+                    summary.products.add(save_page(clean, invalid, run_id=summary.run_id))
+                except DatabaseError as error:  # the page rolled back whole; go on with the next
+                    summary.fail(f"products {done + 1}-{done + len(batch)} could not be stored: {error}")
+                    clean = []
+                # This page's images download while the next page is fetched and written.
+                submitted = downloads.submit([c.id for c in clean]) if options.images else None
+                if pending:
+                    summary.images.add(downloads.collect(pending))
+                pending = submitted
+                done += len(batch)
+                progress(done, total)
+        except SourceError as error:
+            listing_complete = False
+            _source_failed(summary, error, products_done=done)
+        if pending:
+            summary.images.add(downloads.collect(pending))
     if options.complete_listing and listing_complete:
         summary.products.unpublished += unpublish_missing(seen, run_id=summary.run_id)
 

@@ -8,7 +8,7 @@ import sys
 import threading
 
 from mirror import faults as faults_module
-from mirror.catalog import DEFAULT_SCALE, DEFAULT_SEED
+from mirror.catalog import DATASETS, DEFAULT_DATASET, DEFAULT_SCALE, DEFAULT_SEED
 from mirror.images import GALLERY_SIZE, THUMBNAIL_SIZE
 from mirror.server import MirrorServer
 
@@ -49,6 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--scale", type=_at_least(int, 0), default=DEFAULT_SCALE, help="number of products (default: %(default)s)"
     )
     parser.add_argument(
+        "--dataset",
+        choices=DATASETS,
+        default=DEFAULT_DATASET,
+        help="real: the 194 real products first, generated ones beyond; synthetic: all generated "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
         "--latency-ms", type=_at_least(float, 0), default=0, help="delay before every response (default: %(default)s)"
     )
     parser.add_argument(
@@ -86,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             args.port,
             seed=args.seed,
             scale=args.scale,
+            dataset=args.dataset,
             latency_ms=args.latency_ms,
             faults=faults,
             image_size=args.image_size,

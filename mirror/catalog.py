@@ -1,19 +1,34 @@
-"""Deterministic, lazily generated product catalog shaped like DummyJSON's products."""
+"""The mirror's products: the real 194 DummyJSON products, then deterministic generated ones.
+
+By default (``dataset="real"``) ids 1..194 are the real products, vendored in
+``mirror/data`` so the mirror never needs the network, with their image URLs moved to
+the mirror; ids beyond 194 (``--scale 10000``) are generated. ``dataset="synthetic"``
+generates every product, in the real category layout, from the seed.
+"""
 
 from __future__ import annotations
 
 import bisect
 import functools
+import gzip
 import itertools
+import json
 import math
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote
+from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit
 
 DEFAULT_SEED = 42
 DEFAULT_SCALE = 194
 DEFAULT_BASE_URL = "http://127.0.0.1:8001"
+REAL, SYNTHETIC = "real", "synthetic"
+DATASETS = (REAL, SYNTHETIC)
+DEFAULT_DATASET = REAL
+REAL_PRODUCTS_PATH = Path(__file__).resolve().parent / "data" / "dummyjson-products.json.gz"
+# Every URL in the real data starts with this; the mirror serves the same paths itself.
+UPSTREAM_CDN = "https://cdn.dummyjson.com"
 
 # The real API's 24 category slugs with its product count per category (sums to 194);
 # other scales keep these proportions.
@@ -117,18 +132,52 @@ def _grid_size(category: str) -> int:
     return len(_ADJECTIVES) * len(_MATERIALS) * len(_VOCAB[category][3])
 
 
+@functools.cache
+def real_products() -> tuple[dict, ...]:
+    """The real DummyJSON products (ids 1..194), as the API served them, read once."""
+    with gzip.open(REAL_PRODUCTS_PATH, "rt", encoding="utf-8") as data:
+        return tuple(json.load(data))
+
+
+def _moved_to(value: object, base_url: str) -> object:
+    """A real product's value with every CDN URL pointing at the mirror instead."""
+    if isinstance(value, str) and value.startswith(UPSTREAM_CDN):
+        return base_url + value[len(UPSTREAM_CDN) :]
+    if isinstance(value, list):
+        return [_moved_to(item, base_url) for item in value]
+    if isinstance(value, dict):
+        return {key: _moved_to(item, base_url) for key, item in value.items()}
+    return value
+
+
+def _image_folder(url: str) -> tuple[str, str]:
+    """(category, slug) of an image URL's folder, decoded."""
+    category, slug = urlsplit(url).path.split("/")[2:4]
+    return unquote(category), unquote(slug)
+
+
 def _iso(moment: datetime) -> str:
     """ISO 8601 with milliseconds and a Z, like the real API's timestamps."""
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 class Catalog:
-    """Products 1..scale; product i is a pure function of (seed, scale, i), built on demand."""
+    """Products 1..scale; product i is a pure function of (dataset, seed, scale, i), built on demand."""
 
-    def __init__(self, seed: int = DEFAULT_SEED, scale: int = DEFAULT_SCALE, base_url: str = DEFAULT_BASE_URL) -> None:
+    def __init__(
+        self,
+        seed: int = DEFAULT_SEED,
+        scale: int = DEFAULT_SCALE,
+        base_url: str = DEFAULT_BASE_URL,
+        dataset: str = DEFAULT_DATASET,
+    ) -> None:
         if scale < 0:
             raise ValueError("scale must be >= 0")
-        self.seed, self.scale, self.base_url = seed, scale, base_url.rstrip("/")
+        if dataset not in DATASETS:
+            raise ValueError(f"dataset must be one of {', '.join(DATASETS)}, got {dataset!r}")
+        self.seed, self.scale, self.base_url, self.dataset = seed, scale, base_url.rstrip("/"), dataset
+        # How many of the first ids are real products; the rest are generated.
+        self.real_count = min(scale, len(real_products())) if dataset == REAL else 0
         # First id (0-based offset) of each category, scaled from the real counts.
         cumulative = itertools.accumulate(count for _, count in CATEGORY_COUNTS)
         self._starts = [0] + [total * scale // _REAL_TOTAL for total in cumulative][:-1]
@@ -165,15 +214,23 @@ class Catalog:
 
     def category_of(self, pid: int) -> str:
         """Category slug of product pid (1-based)."""
+        if pid <= self.real_count:
+            return real_products()[pid - 1]["category"]
         return self._locate(pid)[0]
 
     def categories(self) -> list[str]:
         """Slugs of the categories that hold at least one product, in id order."""
+        real = [product["category"] for product in real_products()[: self.real_count]]
         ends = self._starts[1:] + [self.scale]
-        return [cat for cat, start, end in zip(CATEGORIES, self._starts, ends) if end > start]
+        generated = [
+            cat for cat, start, end in zip(CATEGORIES, self._starts, ends) if end > max(start, self.real_count)
+        ]
+        return list(dict.fromkeys(real + generated))
 
     def title(self, pid: int) -> str:
-        """Invented title of product pid; a few share a title with an earlier product."""
+        """Title of product pid: the real one, or an invented one (a few repeat an earlier title)."""
+        if pid <= self.real_count:
+            return real_products()[pid - 1]["title"]
         return self._title_and_noun(pid)[0]
 
     def _grid_words(self, category: str, position: int) -> tuple[str, str, str, str]:
@@ -218,7 +275,9 @@ class Catalog:
     @functools.cached_property
     def _image_folders(self) -> dict[tuple[str, str], list[int]]:
         folders: dict[tuple[str, str], list[int]] = {}
-        for pid in range(1, self.scale + 1):
+        for pid in range(1, self.real_count + 1):
+            folders.setdefault(_image_folder(real_products()[pid - 1]["thumbnail"]), []).append(pid)
+        for pid in range(self.real_count + 1, self.scale + 1):
             folders.setdefault((self.category_of(pid), slugify(self.title(pid))), []).append(pid)
         return folders
 
@@ -229,6 +288,9 @@ class Catalog:
     def _build(self, pid: int) -> dict | None:
         if not 1 <= pid <= self.scale:
             return None
+        if pid <= self.real_count:
+            # A fresh copy: _moved_to rebuilds every list and dict.
+            return _moved_to(real_products()[pid - 1], self.base_url)  # type: ignore[return-value]
         rng, category = self._rng(pid, "product"), self.category_of(pid)
         title, noun = self._title_and_noun(pid)
         brand = None if rng.random() < _BRANDLESS_SHARE else rng.choice(_BRANDS)
@@ -301,6 +363,11 @@ def _review(rng: random.Random, created: datetime) -> dict:
     }
 
 
-def build_catalog(seed: int = DEFAULT_SEED, scale: int = DEFAULT_SCALE, base_url: str = DEFAULT_BASE_URL) -> Catalog:
-    """Catalog of `scale` products generated from `seed`, with image URLs under `base_url`."""
-    return Catalog(seed=seed, scale=scale, base_url=base_url)
+def build_catalog(
+    seed: int = DEFAULT_SEED,
+    scale: int = DEFAULT_SCALE,
+    base_url: str = DEFAULT_BASE_URL,
+    dataset: str = DEFAULT_DATASET,
+) -> Catalog:
+    """Catalog of `scale` products (real first, unless `dataset` is synthetic), image URLs under `base_url`."""
+    return Catalog(seed=seed, scale=scale, base_url=base_url, dataset=dataset)

@@ -18,7 +18,7 @@ from typing import Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from mirror import api
-from mirror.catalog import DEFAULT_SCALE, DEFAULT_SEED, build_catalog
+from mirror.catalog import DEFAULT_DATASET, DEFAULT_SCALE, DEFAULT_SEED, build_catalog
 from mirror.faults import API, IMAGES, MIB, NOT_AN_IMAGE, TRICKLE_CHUNK, FaultPlan, FaultSpecs
 from mirror.images import FORMATS, GALLERY_SIZE, THUMBNAIL_SIZE, ImageStore, content_type, qr_code_png
 
@@ -278,6 +278,7 @@ class MirrorServer:  # pylint: disable=too-many-instance-attributes  # config + 
         *,
         seed: int = DEFAULT_SEED,
         scale: int = DEFAULT_SCALE,
+        dataset: str = DEFAULT_DATASET,
         latency_ms: float = 0,
         faults: FaultSpecs = (),
         image_size: int = GALLERY_SIZE,
@@ -289,7 +290,7 @@ class MirrorServer:  # pylint: disable=too-many-instance-attributes  # config + 
         self._httpd.mirror = self
         bound_host, bound_port = self._httpd.server_address[:2]
         self.base_url = f"http://{bound_host}:{bound_port}"
-        self.catalog = build_catalog(seed=seed, scale=scale, base_url=self.base_url)
+        self.catalog = build_catalog(seed=seed, scale=scale, base_url=self.base_url, dataset=dataset)
         self.images = ImageStore(seed, gallery_size=image_size, thumbnail_size=thumbnail_size, cache_dir=cache_dir)
         self.latency_ms, self.log_requests = latency_ms, log_requests
         self.faults = FaultPlan(faults)

@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import cache
 
 from audit.signing import create_signing_key
-from catalog.client import DummyJSONClient
+from catalog.client import new_client
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +41,7 @@ def api(httpserver, settings):
 @pytest.fixture
 def dummyjson(api):  # pylint: disable=unused-argument
     """A client pointed at the ``api`` server; closed after the test."""
-    client = DummyJSONClient()
+    client = new_client()
     yield client
     client.close()
 

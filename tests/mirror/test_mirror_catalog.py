@@ -1,5 +1,6 @@
-"""The generated catalog: determinism, the real API's shape, slugs, scale."""
+"""The mirror's catalog: the vendored real products first; the generator's determinism, shape, slugs, scale."""
 
+import functools
 import json
 import re
 import time
@@ -9,7 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from mirror.catalog import CATEGORIES, CATEGORY_COUNTS, availability, build_catalog, category_name, slugify
+from mirror.catalog import (
+    CATEGORIES,
+    CATEGORY_COUNTS,
+    SYNTHETIC,
+    availability,
+    build_catalog,
+    category_name,
+    real_products,
+    slugify,
+)
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared/reference/dummyjson-products.json"
 KEYS = [
@@ -18,23 +28,25 @@ KEYS = [
     "availabilityStatus", "reviews", "returnPolicy", "minimumOrderQuantity", "meta", "images", "thumbnail",
 ]  # fmt: skip
 ISO_Z = "%Y-%m-%dT%H:%M:%S.%f%z"
+# The generator alone, as `--dataset synthetic` serves it.
+synthetic = functools.partial(build_catalog, dataset=SYNTHETIC)
 
 
 @pytest.fixture(name="products", scope="module")
 def fixture_products():
-    """The default catalog's 194 products."""
-    return list(build_catalog())
+    """The generated catalog's 194 products."""
+    return list(synthetic())
 
 
 def test_default_catalog_has_194_products_in_the_real_24_categories(products):
     assert [p["id"] for p in products] == list(range(1, 195))
     assert Counter(p["category"] for p in products) == dict(CATEGORY_COUNTS)
-    assert build_catalog().categories() == list(CATEGORIES)
+    assert synthetic().categories() == list(CATEGORIES)
     assert len(CATEGORIES) == 24
 
 
 def test_same_seed_gives_identical_products_and_pinned_values():
-    first, second = build_catalog(seed=42), build_catalog(seed=42)
+    first, second = synthetic(seed=42), synthetic(seed=42)
     assert list(first) == list(second)
     product = first.product(1)
     assert product["title"] == "Willow Leather Eye Palette"
@@ -43,18 +55,18 @@ def test_same_seed_gives_identical_products_and_pinned_values():
 
 
 def test_different_seed_gives_different_products():
-    assert build_catalog(seed=1).product(1) != build_catalog(seed=2).product(1)
-    titles_a = [p["title"] for p in build_catalog(seed=1)]
-    titles_b = [p["title"] for p in build_catalog(seed=2)]
+    assert synthetic(seed=1).product(1) != synthetic(seed=2).product(1)
+    titles_a = [p["title"] for p in synthetic(seed=1)]
+    titles_b = [p["title"] for p in synthetic(seed=2)]
     assert sum(a != b for a, b in zip(titles_a, titles_b)) > 150
 
 
 def test_a_product_is_built_the_same_alone_or_among_all(products):
-    assert build_catalog().product(150) == products[149]
+    assert synthetic().product(150) == products[149]
 
 
 def test_unknown_ids_have_no_product():
-    catalog = build_catalog()
+    catalog = synthetic()
     assert catalog.product(0) is None
     assert catalog.product(195) is None
 
@@ -134,7 +146,7 @@ def test_slug_is_lower_cased_title_with_spaces_as_dashes_only():
 
 
 def test_products_97_and_194_share_a_title_in_different_categories():
-    catalog = build_catalog()
+    catalog = synthetic()
     titles = Counter(p["title"] for p in catalog)
     assert [title for title, count in titles.items() if count > 1] == ["Polar Field Watch KK.6"]
     assert catalog.title(97) == catalog.title(194) == "Polar Field Watch KK.6"
@@ -147,14 +159,14 @@ def test_category_names_capitalise_each_word():
 
 
 def test_find_images_maps_category_and_slug_back_to_ids():
-    catalog = build_catalog()
+    catalog = synthetic()
     assert catalog.find_images("fragrances", "amber-&-plum-cologne") == [7]
     assert catalog.find_images("beauty", "no-such-product") == []
 
 
 def test_scale_10000_is_fast_and_keeps_category_proportions():
     started = time.perf_counter()
-    catalog = build_catalog(scale=10_000)
+    catalog = synthetic(scale=10_000)
     products = list(catalog)
     assert time.perf_counter() - started < 5
     assert len(products) == 10_000 and products[-1]["id"] == 10_000
@@ -164,15 +176,15 @@ def test_scale_10000_is_fast_and_keeps_category_proportions():
 
 
 def test_tiny_scales_hold_only_the_categories_they_reach():
-    assert not list(build_catalog(scale=0))
-    catalog = build_catalog(scale=3)
+    assert not list(synthetic(scale=0))
+    catalog = synthetic(scale=3)
     assert (
         [p["category"] for p in catalog]
         == catalog.categories()
         == ["kitchen-accessories", "smartphones", "womens-watches"]
     )
     with pytest.raises(ValueError):
-        build_catalog(scale=-1)
+        synthetic(scale=-1)
 
 
 @pytest.fixture(name="reference", scope="module")
@@ -207,6 +219,52 @@ def test_no_real_title_description_or_review_text_is_copied(reference, products)
 
 
 def test_slicing_builds_only_the_requested_products():
-    catalog = build_catalog(scale=10_000)
+    catalog = synthetic(scale=10_000)
     assert [p["id"] for p in catalog[9997:20000]] == [9998, 9999, 10000]
     assert catalog.product.cache_info().currsize == 3
+
+
+def test_default_catalog_serves_the_vendored_real_products_with_mirror_urls():
+    catalog = build_catalog(base_url="http://127.0.0.1:9")
+    first = catalog.product(1)
+    assert (first["title"], first["price"], first["category"]) == ("Essence Mascara Lash Princess", 9.99, "beauty")
+    assert first["thumbnail"] == "http://127.0.0.1:9/product-images/beauty/essence-mascara-lash-princess/thumbnail.webp"
+    assert first["meta"]["qrCode"] == "http://127.0.0.1:9/public/qr-code.png"
+    assert [p["id"] for p in catalog] == list(range(1, 195))
+    assert Counter(p["category"] for p in catalog) == dict(CATEGORY_COUNTS)
+    assert catalog.categories() == list(CATEGORIES)
+
+
+def test_real_products_are_copies_so_callers_cannot_change_the_data():
+    catalog = build_catalog()
+    catalog.product(2)["tags"].append("changed")
+    assert "changed" not in real_products()[1]["tags"]
+    assert real_products()[1]["thumbnail"].startswith("https://cdn.dummyjson.com/")
+
+
+def test_real_image_folders_keep_apostrophes_and_ampersands():
+    catalog = build_catalog()
+    dior = next(p for p in catalog if p["title"] == "Dior J'adore")
+    assert catalog.find_images("fragrances", "dior-j'adore") == [dior["id"]]
+
+
+def test_generated_products_follow_the_real_ones_beyond_194():
+    catalog = build_catalog(scale=400)
+    assert catalog.product(194)["title"] == real_products()[193]["title"]
+    assert catalog.product(195) == synthetic(scale=400).product(195)
+    assert catalog.categories() == list(CATEGORIES)
+    assert catalog.find_images(catalog.category_of(300), slugify(catalog.title(300))) == [300]
+
+
+def test_small_scales_serve_the_first_real_products():
+    assert [p["category"] for p in build_catalog(scale=6)] == ["beauty"] * 5 + ["fragrances"]
+    assert build_catalog(scale=6).categories() == ["beauty", "fragrances"]
+
+
+def test_unknown_dataset_is_refused():
+    with pytest.raises(ValueError, match="dataset must be one of real, synthetic"):
+        build_catalog(dataset="imaginary")
+
+
+def test_vendored_products_equal_the_shared_reference(reference):
+    assert list(real_products()) == reference

@@ -8,11 +8,21 @@ import time
 import pytest
 import requests
 
+from mirror.catalog import SYNTHETIC
 from mirror.faults import RATE_LIMIT_MESSAGE, Fault, FaultPlan, parse_faults
+from mirror.server import MirrorServer
 
 TIMEOUT = 5
 IMAGE_1 = "/product-images/beauty/willow-leather-eye-palette/1.webp"  # product 1, WebP
 IMAGE_24 = "/product-images/groceries/lunar-leather-tea-blend/thumbnail.png"  # product 24, PNG
+
+
+# These tests pin generated titles, slugs and image formats: this module serves the generator.
+@pytest.fixture(name="mirror_server", scope="module")
+def fixture_synthetic_mirror_server():
+    """A mirror of the generated catalog (`--dataset synthetic`), shared by this module."""
+    with MirrorServer(dataset=SYNTHETIC) as server:
+        yield server
 
 
 def get(server, path, timeout=TIMEOUT, **kwargs):

@@ -7,10 +7,18 @@ import pytest
 import requests
 from PIL import Image
 
-from mirror.catalog import CATEGORIES, build_catalog
+from mirror.catalog import CATEGORIES, SYNTHETIC, build_catalog
 from mirror.server import MirrorServer
 
 TIMEOUT = 5
+
+
+# These tests pin generated titles, slugs and image formats: this module serves the generator.
+@pytest.fixture(name="mirror_server", scope="module")
+def fixture_synthetic_mirror_server():
+    """A mirror of the generated catalog (`--dataset synthetic`), shared by this module."""
+    with MirrorServer(dataset=SYNTHETIC) as server:
+        yield server
 
 
 def get(server, path, **kwargs):
@@ -26,7 +34,7 @@ def test_products_lists_the_first_30_in_an_envelope(mirror):
 
 
 def test_products_match_the_catalog_with_the_servers_own_urls(mirror):
-    expected = build_catalog(base_url=mirror.base_url).product(1)
+    expected = build_catalog(base_url=mirror.base_url, dataset=SYNTHETIC).product(1)
     assert get(mirror, "/products?limit=1").json()["products"] == [expected]
     assert expected["thumbnail"].startswith(f"{mirror.base_url}/product-images/")
 
@@ -90,7 +98,7 @@ def test_non_numeric_or_negative_limit_and_skip_are_a_400(mirror, name, value):
 
 def test_product_by_id_is_the_bare_object(mirror):
     body = get(mirror, "/products/7").json()
-    assert body == build_catalog(base_url=mirror.base_url).product(7)
+    assert body == build_catalog(base_url=mirror.base_url, dataset=SYNTHETIC).product(7)
 
 
 def test_product_by_id_supports_select(mirror):
@@ -112,7 +120,7 @@ def test_non_numeric_or_non_canonical_ids_are_not_found_like_upstream(mirror, ra
 
 
 def test_search_matches_title_or_description_case_insensitively(mirror):
-    catalog = build_catalog(base_url=mirror.base_url)
+    catalog = build_catalog(base_url=mirror.base_url, dataset=SYNTHETIC)
     in_title = {p["id"] for p in catalog if "walnut" in p["title"].lower()}
     in_description = {p["id"] for p in catalog if "walnut" in p["description"].lower()}
     body = get(mirror, "/products/search?q=WalNut&limit=0").json()
@@ -273,7 +281,7 @@ def test_the_request_log_records_method_and_target(mirror):
 
 
 def test_same_seed_serves_the_same_bytes_on_another_server(mirror, mirror_factory):
-    other = mirror_factory()
+    other = mirror_factory(dataset=SYNTHETIC)
     ours, theirs = get(mirror, "/products?limit=0"), get(other, "/products?limit=0")
     assert ours.text.replace(mirror.base_url, "") == theirs.text.replace(other.base_url, "")
     path = "/product-images/beauty/willow-leather-eye-palette/1.webp"
@@ -281,7 +289,7 @@ def test_same_seed_serves_the_same_bytes_on_another_server(mirror, mirror_factor
 
 
 def test_a_different_seed_serves_different_products_and_images(mirror, mirror_factory):
-    other = mirror_factory(seed=7)
+    other = mirror_factory(seed=7, dataset=SYNTHETIC)
     assert get(other, "/products/1").json()["title"] != get(mirror, "/products/1").json()["title"]
     assert get(other, "/products/category-list").json() == list(CATEGORIES)
     ours = requests.get(get(mirror, "/products/1").json()["thumbnail"], timeout=TIMEOUT).content
@@ -290,7 +298,7 @@ def test_a_different_seed_serves_different_products_and_images(mirror, mirror_fa
 
 
 def test_image_sizes_are_configurable(mirror_factory):
-    server = mirror_factory(image_size=64, thumbnail_size=32)
+    server = mirror_factory(image_size=64, thumbnail_size=32, dataset=SYNTHETIC)
     product = get(server, "/products/1").json()
     with Image.open(io.BytesIO(requests.get(product["images"][0], timeout=TIMEOUT).content)) as image:
         assert image.size == (64, 64)
@@ -333,10 +341,10 @@ def test_localhost_binds_127_0_0_1_and_the_context_manager_stops_it():
 
 
 def test_images_can_be_kept_in_a_disk_cache(mirror_factory, tmp_path):
-    server = mirror_factory(cache_dir=str(tmp_path))
+    server = mirror_factory(cache_dir=str(tmp_path), dataset=SYNTHETIC)
     first = get(server, "/product-images/beauty/willow-leather-eye-palette/thumbnail.webp").content
     cached = list(tmp_path.iterdir())
     assert [path.name for path in cached] == ["v1-42-1-thumbnail-300.webp"]
     assert cached[0].read_bytes() == first
-    fresh = mirror_factory(cache_dir=str(tmp_path))
+    fresh = mirror_factory(cache_dir=str(tmp_path), dataset=SYNTHETIC)
     assert get(fresh, "/product-images/beauty/willow-leather-eye-palette/thumbnail.webp").content == first
