@@ -10,7 +10,7 @@ import uuid
 from pathlib import Path
 from abc import ABC, abstractmethod
 
-from django.conf import settings
+from . import conf
 
 ANCHOR_SUFFIX = ".json"
 ANCHOR_FILE_MODE = 0o444
@@ -94,7 +94,7 @@ class S3AnchorStore(AnchorStore):
         if client is None:
             import boto3  # pylint: disable=import-outside-toplevel  # only when S3 is configured
 
-            client = boto3.client("s3", endpoint_url=getattr(settings, "AWS_S3_ENDPOINT_URL", "") or None)
+            client = boto3.client("s3", endpoint_url=os.environ.get("AWS_S3_ENDPOINT_URL") or None)
         self.client = client
 
     def describe(self) -> str:
@@ -130,10 +130,10 @@ class S3AnchorStore(AnchorStore):
 
 def anchor_store() -> AnchorStore:
     """The configured store: ``AUDIT_ANCHOR_S3_BUCKET`` when set, else the directory ``AUDIT_ANCHOR_DIR``."""
-    bucket = getattr(settings, "AUDIT_ANCHOR_S3_BUCKET", "")
+    bucket = conf.anchor_s3_bucket()
     if bucket:
-        return S3AnchorStore(bucket, getattr(settings, "AUDIT_ANCHOR_S3_PREFIX", "anchors/"))
-    directory = getattr(settings, "AUDIT_ANCHOR_DIR", "")
+        return S3AnchorStore(bucket, conf.anchor_s3_prefix())
+    directory = conf.anchor_dir()
     if not directory:
         raise AnchorStoreUnavailable("AUDIT_ANCHOR_DIR is not set")
     return LocalAnchorStore(Path(directory))

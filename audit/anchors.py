@@ -16,10 +16,10 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 
+from . import conf
 from .anchor_store import ANCHOR_SUFFIX, AnchorStore, anchor_store
 from .chain import canonical_json, canonical_time
 from .models import AuditEvent, Kind, Outcome
@@ -31,8 +31,6 @@ ANCHOR_VERSION = 1
 DIGEST_BYTES = 8
 MAX_EVENTS_PER_ANCHOR = 50_000
 HEAD, PRUNE = "head", "prune"
-DEFAULT_EVERY_EVENTS = 1000
-DEFAULT_EVERY_SECONDS = 60.0
 # Events that close a run (sync, admin refresh, test run, lint, prune): an anchor follows each.
 RUN_END_KINDS = frozenset({Kind.SYNC, Kind.ADMIN, Kind.TEST_RUN, Kind.LINT, Kind.CHECKPOINT})
 
@@ -137,19 +135,13 @@ class _Pace:
 _pace: dict[str, _Pace] = {}
 
 
-def anchoring_enabled() -> bool:
-    """Whether record_event writes anchors (AUDIT_ANCHORING, on unless turned off)."""
-    return getattr(settings, "AUDIT_ANCHORING", True)
-
-
 def anchor_after(*, kind: str, outcome: str, using: str) -> None:
     """Called after each committed event: anchor at the end of a run, and every N events or T seconds."""
-    if not anchoring_enabled():
+    if not conf.anchoring_enabled():
         return
     pace = _pace.setdefault(using, _Pace(since=time.monotonic()))
     pace.events += 1
-    every_events = getattr(settings, "AUDIT_ANCHOR_EVERY_EVENTS", DEFAULT_EVERY_EVENTS)
-    every_seconds = getattr(settings, "AUDIT_ANCHOR_EVERY_SECONDS", DEFAULT_EVERY_SECONDS)
+    every_events, every_seconds = conf.anchor_every_events(), conf.anchor_every_seconds()
     run_ended = kind in RUN_END_KINDS and outcome != Outcome.STARTED
     if run_ended:
         reason = str(kind)
@@ -166,7 +158,7 @@ def anchor_after(*, kind: str, outcome: str, using: str) -> None:
 
 def anchor_run_end(*, reason: str, using: str = DEFAULT_DB_ALIAS) -> list[str]:
     """Anchor now, at the end of a run that records no closing event of its own (an export)."""
-    if not anchoring_enabled():
+    if not conf.anchoring_enabled():
         return []
     return write_head_anchors(reason=reason, using=using)
 

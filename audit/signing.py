@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
 
+from . import conf
 from .chain import canonical_json
 
 KEY_ID_LENGTH = 16
@@ -38,12 +39,6 @@ def public_pem(public_key: Ed25519PublicKey) -> str:
     return public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
 
-def signing_key_path() -> Path | None:
-    """``AUDIT_SIGNING_KEY_FILE``, or None when it is not configured."""
-    value = getattr(settings, "AUDIT_SIGNING_KEY_FILE", "")
-    return Path(value) if value else None
-
-
 def create_signing_key(path: Path) -> Ed25519PrivateKey:
     """Write a new key, readable by this user only, without ever replacing an existing file."""
     key = Ed25519PrivateKey.generate()
@@ -57,7 +52,7 @@ def create_signing_key(path: Path) -> Ed25519PrivateKey:
 
 def load_signing_key(*, create: bool | None = None) -> Ed25519PrivateKey:
     """The private key in ``AUDIT_SIGNING_KEY_FILE``; created (mode 600) on first use when DEBUG is on."""
-    path = signing_key_path()
+    path = conf.signing_key_file()
     if path is None:
         raise KeyUnavailable("AUDIT_SIGNING_KEY_FILE is not set")
     create = settings.DEBUG if create is None else create
@@ -104,10 +99,10 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
 def verify_keys(*, include_signing_key: bool = True) -> dict[str, Ed25519PublicKey]:
     """The trusted public keys by key id: ``AUDIT_VERIFY_KEYS`` and the signing key's own public half."""
     keys = {}
-    for path in getattr(settings, "AUDIT_VERIFY_KEYS", []):
+    for path in conf.verify_key_files():
         public = load_public_key(Path(path))
         keys[key_id(public)] = public
-    if include_signing_key and signing_key_path() is not None:
+    if include_signing_key and conf.signing_key_file() is not None:
         public = load_signing_key(create=False).public_key()
         keys[key_id(public)] = public
     if not keys:
