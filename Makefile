@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 LINTED := config catalog audit mirror tests bench bin manage.py
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+PG_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: install install-dev migrate demo test test-postgres lint audit-deps format check clean
+.PHONY: install install-dev migrate demo test test-postgres pg-roles lint audit-deps format check clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -38,6 +39,9 @@ test: install-dev migrate lint  ## the whole suite with the coverage gate, after
 test-postgres: install-dev  ## the suite again on PostgreSQL (DATABASE_URL or the local server)
 	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) manage.py migrate --verbosity 0
 	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) -m pytest -q
+
+pg-roles: install  ## create the PostgreSQL roles catalog_owner (migrations) and catalog_app (the site), idempotently
+	$(PY) -m bin.pg_roles $(PG_ADMIN_URL)
 
 lint: install-dev  ## pylint with pylint-django (the bar is 10.00/10); the score goes on the audit record
 	@report=$$(mktemp); \

@@ -16,7 +16,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils import timezone
 
 from . import conf
@@ -150,6 +150,11 @@ def anchor_after(*, kind: str, outcome: str, using: str) -> None:
     else:
         return
     pace.events, pace.since = 0, time.monotonic()
+    # Only committed events are anchored: inside a caller's transaction, the anchor waits for its commit.
+    transaction.on_commit(lambda: _anchor_quietly(reason, using), using=using)
+
+
+def _anchor_quietly(reason: str, using: str) -> None:
     try:
         write_head_anchors(reason=reason, using=using)
     except Exception:  # pylint: disable=broad-exception-caught  # the events are safe; the next anchor covers them

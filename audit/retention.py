@@ -46,13 +46,17 @@ def _last_prunable_seq(cutoff: datetime, using: str) -> int | None:
 
 
 def _delete_pruned_range(first_seq: int, last_seq: int, using: str) -> int:
-    """The one way rows leave the audit table; the model and its querysets refuse deletes."""
+    """The one way rows leave the audit table; the model and its querysets refuse deletes.
+
+    On PostgreSQL the app role may not DELETE at all: the owner's SECURITY DEFINER function
+    ``audit_prune`` does it, and only for events a prune checkpoint covers.
+    """
     connection = connections[using]
     table = connection.ops.quote_name(AuditEvent._meta.db_table)
     with transaction.atomic(using=using), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # The append-only trigger lets a DELETE through only inside a transaction that says so.
-            cursor.execute("SET LOCAL audit.allow_prune = 'on'")
+            cursor.execute("SELECT audit_prune(%s, %s)", [first_seq, last_seq])
+            return cursor.fetchone()[0]
         cursor.execute(f"DELETE FROM {table} WHERE seq >= %s AND seq <= %s", [first_seq, last_seq])
         return cursor.rowcount
 

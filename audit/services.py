@@ -2,23 +2,19 @@
 
 import json
 import logging
-import threading
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.utils import timezone
+from django.db import DEFAULT_DB_ALIAS
 
 from .anchors import anchor_after
-from .chain import canonical_json, event_hash
+from .append import append_event
+from .chain import canonical_json
 from .context import current_run
 from .hygiene import bounded_int, clean_text, clean_url, finite_float, json_details, storable_text
-from .models import GENESIS_HASH, AuditEvent
+from .models import AuditEvent
 
 logger = logging.getLogger(__name__)
 
-# Any fixed 64-bit number: the PostgreSQL advisory lock that serializes appends across processes.
-CHAIN_LOCK_KEY = 0x4155444954  # "AUDIT"
-_append_lock = threading.Lock()
 URL_MAX_LENGTH = AuditEvent._meta.get_field("url").max_length
 ACTOR_MAX_LENGTH = AuditEvent._meta.get_field("actor").max_length
 METHOD_MAX_LENGTH = AuditEvent._meta.get_field("method").max_length
@@ -26,18 +22,6 @@ SHA256_MAX_LENGTH = AuditEvent._meta.get_field("sha256").max_length
 RUN_ID_MAX_LENGTH = AuditEvent._meta.get_field("run_id").max_length
 SMALLINT_MAX = 32767  # PositiveSmallIntegerField's range on every backend
 BIGINT_MAX = 2**63 - 1
-
-
-def _lock_chain(using: str) -> None:
-    """Make this transaction the only appender until it ends.
-
-    SQLite needs nothing more: its IMMEDIATE transactions already hold the database's
-    write lock. PostgreSQL allows concurrent writers, so they queue on an advisory lock.
-    """
-    connection = connections[using]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
 
 
 def _json_safe(details: dict[str, Any] | None) -> dict[str, Any]:
@@ -90,14 +74,7 @@ def record_event(  # pylint: disable=too-many-arguments,too-many-locals
         "details": _json_safe(details),
     }
     try:
-        with _append_lock, transaction.atomic(using=using):
-            _lock_chain(using)
-            last = AuditEvent.objects.using(using).order_by("-seq").values_list("seq", "hash").first()
-            last_seq, last_hash = last or (0, GENESIS_HASH)
-            fields.update(seq=last_seq + 1, prev_hash=last_hash, created_at=timezone.now())
-            fields["hash"] = event_hash(fields)
-            event = AuditEvent(**fields)
-            event.save(force_insert=True, using=using)
+        event = append_event(fields, using=using)
     except Exception:
         logger.exception("Could not write the audit event %s/%s for %s", kind, outcome, fields["url"])
         raise

@@ -1,5 +1,7 @@
 """Shared fixtures: fast client settings, a private MEDIA_ROOT, and a DummyJSON stand-in on loopback."""
 
+import os
+
 import pytest
 from django.core.cache import cache
 
@@ -13,6 +15,20 @@ def audit_signing_key_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("audit-key") / "signing-key.pem"
     create_signing_key(path)
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def audit_subprocess_environment(audit_signing_key_file, tmp_path_factory):
+    """Processes the tests start sign and anchor in a throwaway place too, never in the project's store."""
+    saved = {name: os.environ.get(name) for name in ("AUDIT_ANCHOR_DIR", "AUDIT_SIGNING_KEY_FILE")}
+    os.environ["AUDIT_ANCHOR_DIR"] = str(tmp_path_factory.mktemp("subprocess-anchors"))
+    os.environ["AUDIT_SIGNING_KEY_FILE"] = str(audit_signing_key_file)
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture(autouse=True)

@@ -172,6 +172,7 @@ def call_command_output(command: str, *args: str) -> str:
     return out.getvalue()
 
 
+@pytest.mark.django_db(transaction=True)  # anchors follow commits
 def test_an_anchor_is_written_every_n_events(settings):
     settings.AUDIT_ANCHOR_EVERY_EVENTS = 10
     for number in range(25):
@@ -180,11 +181,18 @@ def test_an_anchor_is_written_every_n_events(settings):
     assert last_anchored_seq(LocalAnchorStore(settings.AUDIT_ANCHOR_DIR)) >= 20
 
 
+@pytest.mark.django_db(transaction=True)
 def test_the_end_of_a_run_writes_an_anchor(settings):
     record_event(kind="fetch", outcome="ok")
     record_event(kind="sync", outcome="ok")
 
     assert last_anchored_seq(LocalAnchorStore(settings.AUDIT_ANCHOR_DIR)) == 2
+
+
+def test_no_anchor_covers_an_event_before_its_transaction_commits(settings):
+    record_event(kind="sync", outcome="ok")  # inside the test's transaction, never committed
+
+    assert LocalAnchorStore(settings.AUDIT_ANCHOR_DIR).names() == []
 
 
 def test_anchor_files_are_read_only_and_never_replaced(settings):
