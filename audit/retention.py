@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
+from .anchor_store import anchor_store
 from .anchors import write_prune_anchor
 from .chain import canonical_time
 from .models import AuditEvent, Kind, Outcome
@@ -74,10 +75,12 @@ def prune_events(
     last_seq = _last_prunable_seq(cutoff, using)
     if oldest is None or last_seq is None or last_seq < oldest:
         return PruneResult(cutoff)
+    # A writer's preparations first: with DEBUG on, the key the verification then trusts, and the store.
+    signer = default_signer()
+    anchor_store().prepare()
     report, start = verify_stored_chain(through_seq=last_seq, using=using)
     if not report.intact:
         raise PruneRefused(f"refusing to prune: {describe(report, start)}")
-    signer = default_signer()
     statement = {
         "type": "prune",
         PRUNED_THROUGH_SEQ: last_seq,

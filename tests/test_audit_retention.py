@@ -171,17 +171,19 @@ def test_the_checkpoint_pins_the_hash_of_the_last_pruned_event(aged):  # pylint:
     )
 
 
-def test_the_delete_runs_in_a_transaction_that_allows_it_on_postgresql(aged):  # pylint: disable=unused-argument
+def test_on_postgresql_the_delete_goes_through_the_owners_prune_function(aged):  # pylint: disable=unused-argument
     with CaptureQueriesContext(connection) as queries:
         run("audit_prune", "--older-than", "30")
 
     statements = [
-        query["sql"] for query in queries.captured_queries if query["sql"].startswith(("SET LOCAL", "DELETE"))
+        query["sql"]
+        for query in queries.captured_queries
+        if query["sql"].startswith(("SET LOCAL", "DELETE", "SELECT audit_prune"))
     ]
-    expected = ['DELETE FROM "audit_auditevent" WHERE seq >= 1 AND seq <= 3']
     if connection.vendor == "postgresql":
-        expected.insert(0, "SET LOCAL audit.allow_prune = 'on'")
-    assert statements == expected
+        assert statements == ["SELECT audit_prune(1, 3)"]
+    else:
+        assert statements == ['DELETE FROM "audit_auditevent" WHERE seq >= 1 AND seq <= 3']
 
 
 def test_the_model_still_refuses_deletes(aged):  # pylint: disable=unused-argument
