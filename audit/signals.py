@@ -48,10 +48,17 @@ def _count_in_window(address: str) -> tuple[int, int]:
     return number, skipped
 
 
+def client_address(request) -> str:
+    """The client's address as django-axes resolved it (behind trusted proxies too), else the peer's."""
+    if request is None:
+        return ""
+    return getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR", "")
+
+
 @receiver(user_login_failed, dispatch_uid="audit_failed_login")
 def record_failed_login(sender, credentials, request=None, **kwargs):  # pylint: disable=unused-argument
     """One ``login`` event per failed attempt, up to the window's limit; ``blocked`` once django-axes locks out."""
-    address = request.META.get("REMOTE_ADDR", "") if request else ""
+    address = client_address(request)
     number, skipped = _count_in_window(address)
     if number > LOGIN_EVENTS_PER_WINDOW:
         return

@@ -84,13 +84,14 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_gunicorn(env: dict[str, str], *, workers: int = 4) -> tuple[subprocess.Popen, str]:
+def start_gunicorn(env: dict[str, str], *, workers: int = 4, threads: int = 1) -> tuple[subprocess.Popen, str]:
     """Serve the site with gunicorn on a free port; return the process once it answers."""
     port = free_port()
     process = subprocess.Popen(  # pylint: disable=consider-using-with
         [
             sys.executable, "-m", "gunicorn", "config.wsgi",
-            "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--log-level", "warning",
+            "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
+            "--log-level", "warning",
         ],
         cwd=ROOT,
         env=env,

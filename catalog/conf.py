@@ -28,6 +28,8 @@ DEFAULTS: dict[str, Any] = {
     "CATALOG_MAX_IMAGE_BYTES": 5 * 1024 * 1024,
     "CATALOG_IMAGE_MAX_AGE": 7 * 24 * 3600,  # seconds
     "CATALOG_TTL": 24 * 3600,  # seconds
+    "CATALOG_REFRESH_INTERVAL": 300,  # seconds
+    "CATALOG_SYNC_INTERVAL": 3600,  # seconds
 }
 
 
@@ -148,3 +150,13 @@ def allowed_hosts(source_url: str | None = None) -> frozenset[str]:
     entries = {host.lower() for host in _names(setting("CATALOG_IMAGE_HOSTS"))}
     entries.add(netloc_of(source_url or base_url()))
     return frozenset(entries)
+
+
+def refresh_interval() -> float:
+    """Seconds within which page views of one product queue at most one refresh (and an unknown id is not re-asked)."""
+    return float(_number("CATALOG_REFRESH_INTERVAL", float))
+
+
+def sync_interval() -> float:
+    """Seconds between the syncs ``schedule_syncs`` queues."""
+    return float(_number("CATALOG_SYNC_INTERVAL", float))

@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import urljoin
 
 import requests
-from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
 from urllib3.exceptions import ReadTimeoutError
@@ -24,6 +23,8 @@ from urllib3.exceptions import ReadTimeoutError
 from audit.models import Outcome
 from audit.services import record_event
 
+from .deadline import DeadlineAdapter, ExchangeDeadline
+from .process_role import is_web_process
 from .retry_policy import CappedRetry, next_retry, retry_policy
 from .url_policy import refusal_reason
 
@@ -35,6 +36,7 @@ READ_CHUNK_BYTES = 64 * 1024
 POOL_SIZE = 32
 USER_AGENT = "catalog-audit/1.0"
 MESSAGE_MAX_LENGTH = 1000
+WEB_PROCESS_REFUSAL = "outbound requests are not sent from a web process"
 
 
 @dataclass
@@ -92,7 +94,7 @@ class Transport:
         self.session.proxies.update(requests.utils.get_environ_proxies(base_url))
         self.session.trust_env = False
         # Retries are driven here, not inside urllib3, so that each attempt is audited.
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE, max_retries=0)
+        adapter = DeadlineAdapter(pool_connections=4, pool_maxsize=POOL_SIZE, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 
@@ -114,6 +116,9 @@ class Transport:
 
         ``check_body`` judges a 2xx body: it may set the attempt's outcome and message.
         """
+        if is_web_process():
+            # Page views never wait on the source: workers fetch, web processes only queue.
+            return self._refuse(url, WEB_PROCESS_REFUSAL, kind=kind, product_id=product_id)
         policy = retry_policy(retries=self.retries, backoff_factor=self.backoff_factor)
         attempt_number, redirects = 0, 0
         while True:
@@ -177,19 +182,33 @@ class Transport:
     def _exchange(self, url: str, *, headers: dict[str, str], max_bytes: int) -> Attempt:
         attempt = Attempt(url=url)
         started = time.monotonic()
-        try:
-            response = self.session.get(url, headers=headers, timeout=self.timeout, stream=True, allow_redirects=False)
-        except requests.exceptions.Timeout as error:
-            # Any Timeout, ConnectTimeout and ReadTimeout included, and a bare Timeout a test raises.
-            self._timed_out(attempt, error)
-        except requests.exceptions.ConnectionError as error:
-            attempt.outcome, attempt.message, attempt.retryable = Outcome.CONNECTION_ERROR, str(error), True
-        except requests.exceptions.RequestException as error:
-            attempt.outcome, attempt.message = Outcome.ERROR, str(error) or type(error).__name__
-        else:
-            with response:
-                attempt.status_code, attempt.headers, attempt.raw = response.status_code, response.headers, response.raw
-                self._read_body(response, attempt, max_bytes=max_bytes, started=started)
+        # The watchdog bounds the whole exchange, status line and headers included: socket
+        # timeouts alone restart with every byte a trickling source sends.
+        with ExchangeDeadline(self.deadline) as deadline:
+            try:
+                response = self.session.get(
+                    url, headers=headers, timeout=self.timeout, stream=True, allow_redirects=False
+                )
+            except requests.exceptions.Timeout as error:
+                # Any Timeout, ConnectTimeout and ReadTimeout included, and a bare Timeout a test raises.
+                self._timed_out(attempt, error)
+            except requests.exceptions.ConnectionError as error:
+                attempt.outcome, attempt.message, attempt.retryable = Outcome.CONNECTION_ERROR, str(error), True
+            except requests.exceptions.RequestException as error:
+                attempt.outcome, attempt.message = Outcome.ERROR, str(error) or type(error).__name__
+            else:
+                with response:
+                    attempt.status_code, attempt.headers = response.status_code, response.headers
+                    attempt.raw = response.raw
+                    self._read_body(response, attempt, max_bytes=max_bytes, started=started)
+        if deadline.expired:
+            # The watchdog shut the socket: whatever was read is incomplete, however it ended.
+            attempt.outcome, attempt.retryable, attempt.body = Outcome.TIMEOUT, False, b""
+            attempt.message = (
+                f"body not complete within {self.deadline} s"
+                if attempt.status_code is not None
+                else f"no status line and headers within the {self.deadline} s deadline"
+            )
         attempt.duration_ms = (time.monotonic() - started) * 1000
         return attempt
 

@@ -1,12 +1,15 @@
 """Shared fixtures: fast client settings, a private MEDIA_ROOT, and a DummyJSON stand-in on loopback."""
 
 import os
+import signal
 
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 
 from audit.signing import create_signing_key
 from catalog.client import new_client
+from catalog.process_role import mark_web_process, unmark_web_process
 
 
 @pytest.fixture(scope="session")
@@ -66,3 +69,36 @@ def dummyjson(api):  # pylint: disable=unused-argument
 def httpserver_listen_address():
     """Serve on 127.0.0.1, so ``localhost`` can play a second, disallowed host."""
     return ("127.0.0.1", 0)
+
+
+def run_queued_tasks() -> None:
+    """Run every queued task to the end with the real database worker (``db_worker --batch``), in this process.
+
+    The worker installs SIGINT/SIGTERM handlers of its own; pytest's are put back after.
+    """
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+    try:
+        call_command(
+            "db_worker", "--batch", "--no-reload", "--no-startup-delay", "--queue-name", "*", "--verbosity", "0"
+        )
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+
+
+@pytest.fixture
+def worker(transactional_db):  # pylint: disable=unused-argument
+    """``worker()`` runs what page views and the admin queued, as ``make worker`` would.
+
+    The worker closes its connection between tasks, as a long-running process must, so
+    tests using it commit for real instead of running inside one rolled-back transaction.
+    """
+    return run_queued_tasks
+
+
+@pytest.fixture
+def web_process():
+    """This test process counts as a web server: the client refuses to send anything."""
+    mark_web_process()
+    yield
+    unmark_web_process()
