@@ -14,7 +14,8 @@ from django.db import DEFAULT_DB_ALIAS
 
 from .anchor_set import AnchorSet, load_anchor_set
 from .anchor_store import AnchorStore, anchor_store
-from .chain import HASHED_FIELDS, ChainReport, verify_chain
+from .chain import ChainReport
+from .fast_walk import stored_rows, walk
 from .models import GENESIS_HASH, AuditEvent, Kind, Outcome
 from .services import record_event
 from .signing import check_signed, verify_keys
@@ -24,7 +25,6 @@ PRUNED_THROUGH_SEQ = "pruned_through_seq"
 PRUNED_THROUGH_HASH = "pruned_through_hash"
 SIGNED_CHECKPOINT = "signed"
 HASH_PATTERN = re.compile(r"[0-9a-f]{64}")
-CHUNK_SIZE = 5000
 
 
 @dataclass(frozen=True)
@@ -117,21 +117,13 @@ def verify_stored_chain(
     keys = verify_keys()
     anchors = load_anchor_set(store or anchor_store(), keys) if anchored else None
     start = stored_chain_start(using=using, keys=keys, anchors=anchors)
-    events = AuditEvent.objects.using(using).order_by("seq")
-    if through_seq is not None:
-        events = events.filter(seq__lte=through_seq)
-    rows = events.values_list(*HASHED_FIELDS, "hash", named=True).iterator(chunk_size=CHUNK_SIZE)
     suspect = dict(start.forged)
     if anchors is not None and anchors.first_conflict is not None:
         suspect.setdefault(anchors.first_conflict, "is anchored twice with different hashes: rewritten between anchors")
+    rows = stored_rows(using=using, through_seq=through_seq)
     try:
-        report = verify_chain(
-            rows,
-            start_seq=start.seq,
-            start_hash=start.hash,
-            pinned=start.pinned,
-            anchored=anchors.expected if anchors is not None and anchors.last_seq else None,
-            suspect=suspect,
+        report = walk(
+            rows, start_seq=start.seq, start_hash=start.hash, pinned=start.pinned, anchors=anchors, suspect=suspect
         )
     finally:
         rows.close()  # release the cursor now, even when the walk stopped early
