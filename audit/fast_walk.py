@@ -58,7 +58,18 @@ def stored_rows(*, using: str, through_seq: int | None) -> Iterator[tuple]:
                 yield row
 
 
-def walk(  # pylint: disable=too-many-arguments
+def _unlike_anchor(anchors: AnchorSet | None, seq: int, stored_hash: str) -> bool:
+    """Whether a signed anchor covers the event and says its hash starts otherwise."""
+    if anchors is None:
+        return False
+    index = seq - anchors.base
+    if index < 0 or index >= len(anchors.covered) or not anchors.covered[index]:
+        return False
+    anchored = bytes(anchors.digests[index * DIGEST_BYTES : (index + 1) * DIGEST_BYTES])
+    return anchored != bytes.fromhex(stored_hash[: DIGEST_BYTES * 2])
+
+
+def walk(  # pylint: disable=too-many-arguments,too-many-locals  # one tight loop, kept in one place for speed
     rows: Iterator[list],
     *,
     start_seq: int,
@@ -69,8 +80,6 @@ def walk(  # pylint: disable=too-many-arguments
 ) -> ChainReport:
     """``verify_chain`` over ``stored_rows``: the first event removed, reordered, changed, or unlike its anchor."""
     dumps, sha256, names = json.dumps, hashlib.sha256, HASHED_FIELDS
-    covered = anchors.covered if anchors is not None else bytearray()
-    digests, base = (anchors.digests, anchors.base) if anchors is not None else (bytearray(), 1)
     expected_seq, previous_hash, count = start_seq, start_hash, 0
     for row in rows:
         seq, stored_hash = row[_SEQ], row[-1]
@@ -85,16 +94,10 @@ def walk(  # pylint: disable=too-many-arguments
                 problem = f"event #{seq} does not match its hash: changed"
             elif pinned.get(seq, stored_hash) != stored_hash:
                 problem = f"event #{seq} does not match the hash its prune checkpoint recorded: rewritten"
-            else:
-                index = seq - base
-                if 0 <= index < len(covered) and covered[index]:
-                    anchored = bytes(digests[index * DIGEST_BYTES : (index + 1) * DIGEST_BYTES])
-                    if anchored != bytes.fromhex(stored_hash[: DIGEST_BYTES * 2]):
-                        problem = (
-                            f"event #{seq} differs from its signed anchor: changed, inserted, reordered or replaced"
-                        )
-                if not problem and seq in suspect:
-                    problem = f"event #{seq} {suspect[seq]}"
+            elif _unlike_anchor(anchors, seq, stored_hash):
+                problem = f"event #{seq} differs from its signed anchor: changed, inserted, reordered or replaced"
+            elif seq in suspect:
+                problem = f"event #{seq} {suspect[seq]}"
         if problem:
             return ChainReport(count, previous_hash, expected_seq, problem)
         expected_seq, previous_hash, count = seq + 1, stored_hash, count + 1

@@ -1,14 +1,15 @@
 """Benchmark audit appends: events/s for 1, 2 and 4 writer processes, on SQLite and PostgreSQL, before and now.
 
-Run: ``.venv/bin/python bench/bench_audit_append.py`` (about two minutes). Options:
+Run: ``.venv/bin/python bench/bench_audit_append.py`` (about four minutes). Options:
 ``--seconds 5`` per measurement, ``--backends sqlite,postgresql``, ``--postgres-url URL``
 (default ``$BENCH_POSTGRES_URL``, else the local ``postgres://postgres@127.0.0.1:5432/test``;
 PostgreSQL is skipped when it does not answer).
 
 Each backend gets a fresh database (a temporary SQLite file, or a scratch PostgreSQL
-database ``audit_append_bench`` dropped afterwards), migrated once. For each way of writing
-and each writer count, that many processes start, wait for a common start time, call the
-writer in a loop for ``--seconds`` and report how many events they wrote; the total over
+database ``audit_append_bench`` dropped afterwards), migrated once. For each way of writing,
+each writer count and 1 or 8 threads per writer (8: the sync's download pool), that many
+processes start, wait for a common start time, call the writer in a loop for ``--seconds``
+and report how many events they wrote; the total over
 the wall time is the figure. "before" is the one-ORM-transaction-per-event way this project
 used until now (kept here, verbatim in spirit, for the comparison); "now" is
 ``audit.services.record_event`` itself, redaction, anchoring and all. Every event is
@@ -29,6 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SCRATCH_DATABASE = "audit_append_bench"
 WRITER_COUNTS = (1, 2, 4)
+# One thread per process, as a loop calling record_event; eight, as the sync's download pool.
+THREAD_COUNTS = (1, 8)
 MODES = ("before", "now")
 START_DELAY_S = 3.0
 _before_lock = threading.Lock()
@@ -85,14 +88,26 @@ def run_child(args: argparse.Namespace) -> None:
         event = _event(number)
         record_event(**{("body_bytes" if name == "bytes" else name): value for name, value in event.items()})
 
+    from django.db import connections  # pylint: disable=import-outside-toplevel
+
     write = now_way if args.mode == "now" else lambda number: _before_record_event(**_event(number))
     write(0)  # warm up: connection, prepared statements, key
-    time.sleep(max(0.0, args.start - time.time()))
-    ends, count = args.start + args.seconds, 0
-    while time.time() < ends:
-        count += 1
-        write(count)
-    print(json.dumps({"events": count}))
+    counts = [0] * args.threads
+    ends = args.start + args.seconds
+
+    def loop(slot: int) -> None:
+        time.sleep(max(0.0, args.start - time.time()))
+        while time.time() < ends:
+            counts[slot] += 1
+            write(slot * 10_000_000 + counts[slot])
+        connections.close_all()
+
+    threads = [threading.Thread(target=loop, args=(slot,)) for slot in range(args.threads)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    print(json.dumps({"events": sum(counts)}))
 
 
 def child_env(database_url: str, work: Path) -> dict[str, str]:
@@ -110,10 +125,11 @@ def child_env(database_url: str, work: Path) -> dict[str, str]:
     }
 
 
-def measure(database_url: str, work: Path, mode: str, writers: int, seconds: float) -> float:
-    """Events per second in total for ``writers`` processes writing the ``mode`` way."""
+def measure(database_url: str, work: Path, mode: str, writers: int, threads: int, seconds: float) -> float:  # pylint: disable=too-many-arguments
+    """Events per second in total for ``writers`` processes of ``threads`` threads writing the ``mode`` way."""
     start = time.time() + START_DELAY_S
     command = [sys.executable, __file__, "--child", "--mode", mode, "--seconds", str(seconds), "--start", str(start)]
+    command += ["--threads", str(threads)]
     processes = [
         subprocess.Popen(  # pylint: disable=consider-using-with
             command,
@@ -160,7 +176,7 @@ def verified(database_url: str, work: Path) -> str:
     return (completed.stdout or completed.stderr).strip()[:160]
 
 
-def run_backend(backend: str, args: argparse.Namespace) -> dict[tuple[str, int], float] | None:
+def run_backend(backend: str, args: argparse.Namespace) -> dict[tuple[str, int, int], float] | None:
     """Every mode and writer count on one fresh database of ``backend``."""
     from bench.bench_audit_admin import postgres_admin  # pylint: disable=import-outside-toplevel
 
@@ -179,13 +195,13 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[tuple[str, int],
         try:
             prepare(database_url, work)
             results = {}
-            for mode in MODES:
-                for writers in WRITER_COUNTS:
-                    results[mode, writers] = measure(database_url, work, mode, writers, args.seconds)
-                    print(
-                        f"  {backend:<10} {mode:<6} {writers} writer(s): {results[mode, writers]:8,.0f} events/s",
-                        flush=True,
-                    )
+            for threads in THREAD_COUNTS:
+                for mode in MODES:
+                    for writers in WRITER_COUNTS:
+                        rate = measure(database_url, work, mode, writers, threads, args.seconds)
+                        results[mode, writers, threads] = rate
+                        label = f"{writers} writer(s) x {threads} thread(s)"
+                        print(f"  {backend:<10} {mode:<6} {label}: {rate:8,.0f} events/s", flush=True)
             print(f"  {backend}: {verified(database_url, work)}")
             return results
         finally:
@@ -194,13 +210,15 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[tuple[str, int],
                 admin.close()
 
 
-def report(all_results: dict[str, dict[tuple[str, int], float]]) -> None:
-    """One table: events/s before and now, and the ratio, per backend and writer count."""
-    print("\nbackend     writers   before (events/s)   now (events/s)   now/before")
+def report(all_results: dict[str, dict[tuple[str, int, int], float]]) -> None:
+    """One table: events/s before and now, and the ratio, per backend, writer processes and threads each."""
+    print("\nbackend     writers  threads each   before (events/s)   now (events/s)   now/before")
     for backend, results in all_results.items():
-        for writers in WRITER_COUNTS:
-            before, now = results["before", writers], results["now", writers]
-            print(f"{backend:<11} {writers:>7}   {before:>17,.0f}   {now:>14,.0f}   {now / before:>9.1f}x")
+        for threads in THREAD_COUNTS:
+            for writers in WRITER_COUNTS:
+                before, now = results["before", writers, threads], results["now", writers, threads]
+                figures = f"{before:>17,.0f}   {now:>14,.0f}   {now / before:>9.1f}x"
+                print(f"{backend:<11} {writers:>7}  {threads:>12}   {figures}")
 
 
 def main() -> None:
@@ -215,6 +233,7 @@ def main() -> None:
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--mode", choices=MODES, help=argparse.SUPPRESS)
     parser.add_argument("--start", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         run_child(args)
