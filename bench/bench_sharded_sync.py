@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import ROOT, exit_on_sigterm, manage, site_env, start_mirror, stop
+from bench.common import ROOT, exit_on_sigterm, manage, manage_output, site_env, start_mirror, stop
 
 WORKER_COUNTS = (1, 2, 4)
 COUNT_PRODUCTS = "from catalog.models import Product; print(Product.objects.count())"
@@ -46,15 +46,7 @@ def fresh_site(work: Path, name: str) -> dict[str, str]:
 
 def products_stored(env: dict[str, str]) -> int:
     """How many products the run's database holds."""
-    completed = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", COUNT_PRODUCTS],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return int(completed.stdout.strip())
+    return int(manage_output(env, "shell", "-c", COUNT_PRODUCTS))
 
 
 def timed(env: dict[str, str], *args: str) -> float:

@@ -16,8 +16,6 @@ sees 0 connections and the site's audit log 0 requests from the web processes.
 
 import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -26,7 +24,7 @@ from pathlib import Path
 
 import requests
 
-from bench.common import ROOT, benchmark_cli, manage, site_env, start_gunicorn, start_mirror, stop
+from bench.common import benchmark_cli, manage, manage_output, site_env, start_gunicorn, start_mirror, stop
 
 VIEWS = 200
 ROUNDS = 3
@@ -94,19 +92,6 @@ def measure(env: dict[str, str], base_url_of_source: str) -> list[float]:
     return samples
 
 
-def manage_output(env: dict[str, str], code: str) -> str:
-    """What ``manage.py shell -c CODE`` prints."""
-    completed = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return completed.stdout.strip()
-
-
 def main() -> None:
     """Build the catalog, then measure with a healthy and with a hanging source."""
     benchmark_cli(__doc__)
@@ -118,10 +103,10 @@ def main() -> None:
     hanging = HangingSource()
     try:
         manage(env, "sync_products", "--base-url", mirror_url, "--no-images")
-        fetches_before = int(manage_output(env, COUNT_FETCHES))
+        fetches_before = int(manage_output(env, "shell", "-c", COUNT_FETCHES))
         healthy = measure(env, mirror_url)
         hung = measure(env, hanging.url)
-        web_fetches = int(manage_output(env, COUNT_FETCHES)) - fetches_before
+        web_fetches = int(manage_output(env, "shell", "-c", COUNT_FETCHES)) - fetches_before
     finally:
         stop(mirror)
         hanging.close()

@@ -124,26 +124,32 @@ def sharded_sync(
     started = time.monotonic()
     try:
         with sync_lock(run_id), run_context(actor=actor, run_id=run_id):
-            try:
-                coordinate(summary, enqueue=enqueue, actor=actor)
-            except Exception as error:  # pylint: disable=broad-exception-caught  # on record, then reported
-                logger.exception("sharded sync %s failed", run_id)
-                summary.fail(f"unexpected error: {error!r}")
-            finally:
-                SyncShard.objects.filter(run_id=run_id).update(payloads=None)  # staged products are not kept
-            summary.duration_s = time.monotonic() - started
-            record_event(
-                kind=Kind.SYNC,
-                outcome=Outcome.OK if summary.exit_code == 0 else Outcome.ERROR,
-                duration_ms=summary.duration_s * 1000,
-                message=f"sync {summary.status}, exit code {summary.exit_code}",
-                details=summary.as_details() | {"sharded": shard_tally(run_id)},
-            )
+            coordinate_on_record(summary, enqueue=enqueue, actor=actor, started=started)
     except SyncAlreadyRunning as error:
-        summary.status = STATUS_COULD_NOT_RUN
-        summary.failures.append(str(error))
+        summary.status, summary.failures = STATUS_COULD_NOT_RUN, [str(error)]
     summary.duration_s = time.monotonic() - started
     return summary
+
+
+def coordinate_on_record(summary: SyncSummary, *, enqueue: Enqueue, actor: str, started: float) -> None:
+    """Run the coordinator under the lock; whatever happens, the run ends with its ``sync`` event."""
+    try:
+        coordinate(summary, enqueue=enqueue, actor=actor)
+    except Exception as error:  # pylint: disable=broad-exception-caught  # on record, then reported
+        logger.exception("sharded sync %s failed", summary.run_id)
+        summary.fail(f"unexpected error: {error!r}")
+    finally:
+        SyncShard.objects.filter(run_id=summary.run_id).update(payloads=None)  # staged products are not kept
+    summary.duration_s = time.monotonic() - started
+    details = summary.as_details() | {"sharded": shard_tally(summary.run_id)}
+    verdict = Outcome.ERROR if summary.exit_code else Outcome.OK
+    record_event(
+        kind=Kind.SYNC,
+        message=f"sharded sync {summary.status}, exit code {summary.exit_code}",
+        outcome=verdict,
+        details=details,
+        duration_ms=summary.duration_s * 1000,
+    )
 
 
 def shard_tally(run_id: str) -> dict[str, object]:
