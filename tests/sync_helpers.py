@@ -56,6 +56,7 @@ def subprocess_env(**extra: str) -> dict[str, str]:
         "AUDIT_ANCHOR_DIR": str(settings.AUDIT_ANCHOR_DIR),
         "AUDIT_SIGNING_KEY_FILE": str(settings.AUDIT_SIGNING_KEY_FILE),
         "DUMMYJSON_BACKOFF": "0",
+        "DUMMYJSON_RATE_LIMIT": "0",  # the mirror fixtures have no limit either
         "PYTHONUNBUFFERED": "1",
         **extra,
     }

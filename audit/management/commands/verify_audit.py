@@ -6,8 +6,9 @@ when the anchor store or a key is missing or unreadable.
 
 import json
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from audit.anchor_set import AnchorForged
 from audit.anchor_store import AnchorStoreUnavailable
@@ -26,7 +27,7 @@ class Command(BaseCommand):
         "an export against its signed manifest, offline."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--record", action="store_true", help="also record the result as a `verify` event (the dashboard shows it)"
         )
@@ -38,7 +39,7 @@ class Command(BaseCommand):
             help="the PEM public key to check the manifest with (default: the configured keys)",
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         if options["export"] or options["manifest"] or options["public_key"]:
             self._verify_export(options["export"], options["manifest"], options["public_key"])
             return
