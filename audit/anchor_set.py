@@ -8,6 +8,7 @@ or ``KeyUnavailable`` (exit 2).
 import base64
 import binascii
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -40,7 +41,7 @@ class AnchorSet:
         return bytes(self.digests[index * DIGEST_BYTES : (index + 1) * DIGEST_BYTES])
 
 
-def _head_range(payload: dict) -> tuple[int, int, bytes]:
+def _head_range(payload: dict[str, Any]) -> tuple[int, int, bytes]:
     first, last = payload.get("first_seq"), payload.get("last_seq")
     try:
         blob = base64.b64decode(payload.get("digests", ""), validate=True)

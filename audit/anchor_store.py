@@ -7,8 +7,9 @@ a bucket with Object Lock in compliance mode keeps even its owner from deleting 
 
 import os
 import uuid
-from pathlib import Path
 from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any
 
 from . import conf
 
@@ -89,7 +90,7 @@ class LocalAnchorStore(AnchorStore):
 class S3AnchorStore(AnchorStore):
     """Anchors as objects under a prefix in an S3 bucket; enable Object Lock on the bucket (see the README)."""
 
-    def __init__(self, bucket: str, prefix: str = "", client=None) -> None:
+    def __init__(self, bucket: str, prefix: str = "", client: Any = None) -> None:
         self.bucket, self.prefix = bucket, prefix
         if client is None:
             import boto3  # pylint: disable=import-outside-toplevel  # only when S3 is configured
@@ -111,7 +112,8 @@ class S3AnchorStore(AnchorStore):
 
     def read(self, name: str) -> bytes:
         try:
-            return self.client.get_object(Bucket=self.bucket, Key=self.prefix + name)["Body"].read()
+            data: bytes = self.client.get_object(Bucket=self.bucket, Key=self.prefix + name)["Body"].read()
+            return data
         except Exception as error:  # see names()
             raise AnchorStoreUnavailable(f"cannot read the anchor {self.describe()}{name}: {error}") from error
 

@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils import timezone
@@ -51,7 +52,7 @@ def seq_of_name(name: str) -> int | None:
     return int(head) if head.isdigit() else None
 
 
-def signed_document(payload: dict, signer: Signer) -> bytes:
+def signed_document(payload: dict[str, Any], signer: Signer) -> bytes:
     """The anchor file: the payload and its signature."""
     payload = {**payload, "key_id": signer.key_id}
     return (canonical_json({"payload": payload, "signature": signer.sign(payload)}) + "\n").encode()
@@ -88,7 +89,7 @@ def write_head_anchors(*, reason: str, using: str = DEFAULT_DB_ALIAS, store: Anc
         head = events.order_by("-seq").values_list("seq", flat=True).first()
         oldest = events.order_by("seq").values_list("seq", flat=True).first()
         anchored = last_anchored_seq(store)
-        if head is None or head <= anchored:
+        if head is None or oldest is None or head <= anchored:
             if head is not None and head < anchored:
                 logger.error("audit: the database ends at #%s but anchors go to #%s: run verify_audit", head, anchored)
             return []
@@ -116,7 +117,7 @@ def write_head_anchors(*, reason: str, using: str = DEFAULT_DB_ALIAS, store: Anc
         return written
 
 
-def write_prune_anchor(*, signed_checkpoint: dict, store: AnchorStore | None = None) -> str:
+def write_prune_anchor(*, signed_checkpoint: dict[str, Any], store: AnchorStore | None = None) -> str:
     """Put a prune checkpoint's signed statement in the anchor store too."""
     store = store or anchor_store()
     name = anchor_name(signed_checkpoint["payload"]["pruned_through_seq"], PRUNE)
@@ -168,7 +169,7 @@ def anchor_run_end(*, reason: str, using: str = DEFAULT_DB_ALIAS) -> list[str]:
     return write_head_anchors(reason=reason, using=using)
 
 
-def parse_document(data: bytes) -> tuple[dict, object]:
+def parse_document(data: bytes) -> tuple[dict[str, Any], object]:
     """The payload and signature of an anchor file; ValueError when it is not one."""
     document = json.loads(data)
     if not isinstance(document, dict) or not isinstance(document.get("payload"), dict):

@@ -56,7 +56,7 @@ _direct_lock = threading.Lock()
 def _insert_sql(using: str, rows: int) -> str:
     connection = connections[using]
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(model_field.column) for model_field in _COLUMNS)
+    columns = ", ".join(quote(str(model_field.column)) for model_field in _COLUMNS)
     row = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
     table = quote(AuditEvent._meta.db_table)
     return f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * rows)} RETURNING {quote('id')}, {quote('seq')}"
@@ -83,7 +83,7 @@ def _append_batch(batch: list[dict[str, Any]], using: str) -> list[AuditEvent]:
                 model_field.get_db_prep_save(fields[model_field.attname], connection) for model_field in _COLUMNS
             ]
         cursor.execute(_insert_sql(using, len(batch)), params)
-        ids = dict((seq, primary_key) for primary_key, seq in cursor.fetchall())
+        ids = {seq: primary_key for primary_key, seq in cursor.fetchall()}
     events = []
     for fields in batch:
         event = AuditEvent(id=ids[fields["seq"]], **fields)
@@ -102,7 +102,7 @@ def _lead(group: _Group, using: str) -> None:
         for pending in batch:
             pending.error = error
     else:
-        for pending, event in zip(batch, events):
+        for pending, event in zip(batch, events, strict=True):
             pending.event = event
     finally:
         with group.lock:
@@ -138,4 +138,5 @@ def append_event(fields: dict[str, Any], *, using: str) -> AuditEvent:
             break
     if pending.error is not None:
         raise pending.error
+    assert pending.event is not None  # set whenever no error was
     return pending.event

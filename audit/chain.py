@@ -60,11 +60,11 @@ def event_hash(fields: dict[str, Any]) -> str:
 
 
 def _event_problem(  # pylint: disable=too-many-return-statements  # one per way to break the chain
-    event,
+    event: Any,
     expected_seq: int,
     previous_hash: str,
     pinned: Mapping[int, str],
-    anchored: Callable | None,
+    anchored: Callable[[int], bytes | None] | None,
     suspect: Mapping[int, str],
 ) -> str:
     """Why this event breaks the chain, or empty when it does not."""

@@ -5,6 +5,7 @@ it is set (and decides ``AUDIT_SIGNING_KEY_FILE``, which must be checked at star
 everything else comes from ``DEFAULTS`` here. Read on each call, so tests can override them.
 """
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ def setting(name: str) -> Any:
     return getattr(settings, name, DEFAULTS[name])
 
 
-def _positive(name: str, parse) -> Any:
+def _positive(name: str, parse: Callable[[Any], float]) -> float:
     """The setting parsed by ``parse``, which must give a number above zero."""
     raw = setting(name)
     try:
@@ -73,7 +74,7 @@ def verify_key_files() -> list[str]:
 
 def anchor_every_events() -> int:
     """A process anchors after at most this many events."""
-    return _positive("AUDIT_ANCHOR_EVERY_EVENTS", int)
+    return int(_positive("AUDIT_ANCHOR_EVERY_EVENTS", int))
 
 
 def anchor_every_seconds() -> float:

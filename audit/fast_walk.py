@@ -8,8 +8,9 @@ details are parsed. It reports exactly what ``chain.verify_chain`` would.
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from datetime import datetime
+from typing import Any
 
 from django.db import connections
 
@@ -35,11 +36,11 @@ def _canonical_created(value: object) -> str:
     return f"{text}Z" if "." in text else f"{text}.000000Z"
 
 
-def stored_rows(*, using: str, through_seq: int | None) -> Iterator[tuple]:
+def stored_rows(*, using: str, through_seq: int | None) -> Generator[list[Any], None, None]:
     """Every stored event in seq order as a tuple: the hashed fields (time canonical, details parsed), then the hash."""
     connection = connections[using]
     quote = connection.ops.quote_name
-    names = [quote(AuditEvent._meta.get_field(name).column) for name in (*HASHED_FIELDS, "hash")]
+    names = [quote(name) for name in (*HASHED_FIELDS, "hash")]  # each field's column is its name
     if connection.vendor == "sqlite":
         # The stored text itself, not Django's datetime converter: it is spelled canonically far faster.
         names[_CREATED] = f"{names[_CREATED]} || ''"
@@ -70,7 +71,7 @@ def _unlike_anchor(anchors: AnchorSet | None, seq: int, stored_hash: str) -> boo
 
 
 def walk(  # pylint: disable=too-many-arguments,too-many-locals  # one tight loop, kept in one place for speed
-    rows: Iterator[list],
+    rows: Iterator[list[Any]],
     *,
     start_seq: int,
     start_hash: str,
@@ -89,7 +90,9 @@ def walk(  # pylint: disable=too-many-arguments,too-many-locals  # one tight loo
         elif row[_PREVIOUS] != previous_hash:
             problem = f"event #{seq} does not link to the event before it: removed or reordered"
         else:
-            payload = dumps(dict(zip(names, row)), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            payload = dumps(
+                dict(zip(names, row, strict=False)), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+            )
             if sha256(payload.encode()).hexdigest() != stored_hash:
                 problem = f"event #{seq} does not match its hash: changed"
             elif pinned.get(seq, stored_hash) != stored_hash:

@@ -54,7 +54,7 @@ def clean_details(value: Any) -> Any:
 def json_details(details: Any) -> dict[str, Any]:
     """The details as plain JSON (unknown objects as their text), cleaned, always an object."""
     plain = json.loads(json.dumps(details or {}, default=str))
-    cleaned = clean_details(plain if isinstance(plain, dict) else {"value": plain})
+    cleaned: dict[str, Any] = clean_details(plain if isinstance(plain, dict) else {"value": plain})
     return cleaned
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.utils import timezone
 
 from .chain import HASHED_FIELDS, canonical_time, event_hash, parse_canonical_time
@@ -69,7 +70,7 @@ def sign_manifest(manifest: dict[str, Any], signer: Signer) -> dict[str, Any]:
     return {**payload, "signature": signer.sign(payload)}
 
 
-def manifest_signature_problem(manifest: dict[str, Any], keys: dict) -> str:
+def manifest_signature_problem(manifest: dict[str, Any], keys: dict[str, Ed25519PublicKey]) -> str:
     """Empty when a trusted key signed the manifest, else why not (an edited manifest fails here)."""
     payload = {name: value for name, value in manifest.items() if name != "signature"}
     problem = check_signed(payload, manifest.get("signature"), keys)

@@ -5,6 +5,8 @@ app role (``DATABASE_URL``) that is a different role. The app role then cannot u
 delete, truncate or disable triggers on audit events; it prunes through ``audit_prune``.
 """
 
+from collections.abc import Callable
+
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from .models import AuditEvent
@@ -13,7 +15,7 @@ AUDIT_TABLE = AuditEvent._meta.db_table
 PRUNE_FUNCTION = "audit_prune(bigint, bigint)"
 
 
-def grant_statements(*, tables: list[str], app_role: str, quote) -> list[str]:
+def grant_statements(*, tables: list[str], app_role: str, quote: Callable[[str], str]) -> list[str]:
     """The GRANT and REVOKE statements that give ``app_role`` its privileges, in order."""
     role = quote(app_role)
     statements = [f"GRANT USAGE ON SCHEMA {quote('public')} TO {role}"]

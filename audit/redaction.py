@@ -44,9 +44,9 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
-def _redact_pair(match: re.Match) -> str:
+def _redact_pair(match: re.Match[str]) -> str:
     if match["value"] == REDACTED or not is_secret_parameter(match["name"]):
-        return match[0]
+        return str(match[0])
     return f"{match['name']}={REDACTED}"
 
 

@@ -58,7 +58,7 @@ def _delete_pruned_range(first_seq: int, last_seq: int, using: str) -> int:
     with transaction.atomic(using=using), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT audit_prune(%s, %s)", [first_seq, last_seq])
-            return cursor.fetchone()[0]
+            return int(cursor.fetchone()[0])
         cursor.execute(f"DELETE FROM {table} WHERE seq >= %s AND seq <= %s", [first_seq, last_seq])
         return int(cursor.rowcount)
 

@@ -26,7 +26,8 @@ BIGINT_MAX = 2**63 - 1
 
 def _json_safe(details: dict[str, Any] | None) -> dict[str, Any]:
     """The details as the database will give them back, so the hash survives a round trip."""
-    return json.loads(canonical_json(json_details(details)))
+    safe: dict[str, Any] = json.loads(canonical_json(json_details(details)))
+    return safe
 
 
 def record_event(  # pylint: disable=too-many-arguments,too-many-locals

@@ -7,7 +7,6 @@ rest are counted, and the next recorded failure says how many were left out.
 """
 
 import time
-
 from typing import Any
 
 from django.contrib.auth.signals import user_login_failed
@@ -25,7 +24,7 @@ ATTEMPTED_NAME_MAX_LENGTH = 150
 _CACHE_PREFIX = "audit:login-failures"
 
 
-def _actor(request) -> str:
+def _actor(request: HttpRequest | None) -> str:
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"user:{user.get_username()}"
@@ -68,7 +67,7 @@ def record_failed_login(  # pylint: disable=unused-argument
     if number > LOGIN_EVENTS_PER_WINDOW:
         return
     locked_out = bool(getattr(request, "axes_locked_out", False))
-    details = {
+    details: dict[str, Any] = {
         "address": address,
         "attempted_username": str(credentials.get("username", ""))[:ATTEMPTED_NAME_MAX_LENGTH],
     }

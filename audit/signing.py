@@ -11,6 +11,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -121,12 +122,12 @@ class Signer:
         """The id of the key that signs."""
         return key_id(self.private_key.public_key())
 
-    def sign(self, payload: dict) -> str:
+    def sign(self, payload: dict[str, Any]) -> str:
         """The Ed25519 signature of the payload's canonical JSON, in hex (no character redaction could touch)."""
         return self.private_key.sign(canonical_json(payload).encode()).hex()
 
 
-def signature_valid(payload: dict, signature: str, public_key: Ed25519PublicKey) -> bool:
+def signature_valid(payload: dict[str, Any], signature: str, public_key: Ed25519PublicKey) -> bool:
     """Whether ``signature`` is the key's signature of the payload's canonical JSON."""
     try:
         public_key.verify(bytes.fromhex(signature), canonical_json(payload).encode())
@@ -135,7 +136,7 @@ def signature_valid(payload: dict, signature: str, public_key: Ed25519PublicKey)
     return True
 
 
-def check_signed(payload: dict, signature: object, keys: dict[str, Ed25519PublicKey]) -> str:
+def check_signed(payload: dict[str, Any], signature: object, keys: dict[str, Ed25519PublicKey]) -> str:
     """Empty when a trusted key signed the payload (which names the key), else why not."""
     named = payload.get("key_id")
     if named not in keys:

@@ -9,7 +9,9 @@ are a truncated tail. Only signed prune checkpoints may explain missing early ev
 import re
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.db import DEFAULT_DB_ALIAS
 
 from .anchor_set import AnchorSet, load_anchor_set
@@ -43,7 +45,7 @@ class ChainStart:
         return self.seq > 1
 
 
-def _signed_pin(details: dict, keys: dict) -> tuple[int, str] | None:
+def _signed_pin(details: dict[str, Any], keys: dict[str, Ed25519PublicKey]) -> tuple[int, str] | None:
     """The pruned-through seq and hash of a checkpoint a trusted key signed, else None."""
     signed = details.get(SIGNED_CHECKPOINT)
     if not isinstance(signed, dict) or not isinstance(signed.get("payload"), dict):
@@ -59,7 +61,9 @@ def _signed_pin(details: dict, keys: dict) -> tuple[int, str] | None:
     return None
 
 
-def checkpoint_pins(*, keys: dict, using: str = DEFAULT_DB_ALIAS) -> tuple[dict[int, str], dict[int, str]]:
+def checkpoint_pins(
+    *, keys: dict[str, Ed25519PublicKey], using: str = DEFAULT_DB_ALIAS
+) -> tuple[dict[int, str], dict[int, str]]:
     """The pins of signed prune checkpoints, and the checkpoints no trusted key signed (seq: why)."""
     pins, forged = {}, {}
     checkpoints = AuditEvent.objects.using(using).filter(kind=Kind.CHECKPOINT).values_list("seq", "details")
@@ -90,7 +94,7 @@ def chain_start(
 
 
 def stored_chain_start(
-    *, using: str = DEFAULT_DB_ALIAS, keys: dict | None = None, anchors: AnchorSet | None = None
+    *, using: str = DEFAULT_DB_ALIAS, keys: dict[str, Ed25519PublicKey] | None = None, anchors: AnchorSet | None = None
 ) -> ChainStart:
     """Where verification of the chain stored in ``using`` begins."""
     keys = keys if keys is not None else verify_keys()

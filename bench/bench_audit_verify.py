@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +43,7 @@ def run_child(size: int) -> None:
 
     call_command("migrate", verbosity=0)
     create_signing_key(Path(os.environ["AUDIT_SIGNING_KEY_FILE"]))
-    fill_s = fill(size, datetime.now(timezone.utc))
+    fill_s = fill(size, datetime.now(UTC))
     started = time.monotonic()
     anchors = write_head_anchors(reason="bench")
     anchor_s = time.monotonic() - started

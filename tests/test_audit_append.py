@@ -72,8 +72,12 @@ def test_a_failed_batch_raises_in_every_caller_and_stores_nothing(mocker):
 
 @pytest.mark.django_db(transaction=True)
 def test_an_event_recorded_inside_a_transaction_rolls_back_with_it():
-    with pytest.raises(RuntimeError), transaction.atomic():
-        record_event(kind="fetch", outcome="ok")
-        raise RuntimeError("the work failed")
+    def failing_work() -> None:
+        with transaction.atomic():
+            record_event(kind="fetch", outcome="ok")
+            raise RuntimeError("the work failed")
+
+    with pytest.raises(RuntimeError):
+        failing_work()
 
     assert not AuditEvent.objects.exists()

@@ -52,10 +52,13 @@ def test_audit_prune_may_delete_old_events(mocker):
 def test_the_old_session_setting_no_longer_lets_a_delete_through():
     record_event(kind="fetch", outcome="ok")
 
-    with pytest.raises(DatabaseError, match="audit events are append-only: DELETE refused"):
+    def delete_with_the_old_flag() -> None:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL audit.allow_prune = 'on'")
             cursor.execute("DELETE FROM audit_auditevent")
+
+    with pytest.raises(DatabaseError, match="audit events are append-only: DELETE refused"):
+        delete_with_the_old_flag()
     assert AuditEvent.objects.count() == 1
 
 

@@ -23,7 +23,7 @@ CHUNK_SIZE = 2000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def spreadsheet_safe(value):
+def spreadsheet_safe(value: Any) -> Any:
     """The cell, with a leading quote when a spreadsheet would take its text for a formula."""
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return f"'{value}"
@@ -94,6 +94,7 @@ class Command(BaseCommand):
                 digest.add(row, line)
         if options["manifest"]:
             filters = {name: options[name] for name in ("kind", "since", "run_id")}
+            assert signer is not None  # made above whenever a manifest is asked for
             manifest = sign_manifest(digest.manifest(filters=filters), signer)
             options["manifest"].write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 

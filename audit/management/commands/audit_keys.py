@@ -1,8 +1,9 @@
 """``manage.py audit_keys``: create the audit signing key, or print its public key for auditors."""
 
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from audit.signing import KeyUnavailable, create_signing_key, key_id, load_signing_key, public_pem
 
@@ -12,10 +13,10 @@ class Command(BaseCommand):
 
     help = "Print the audit signing key's public key (PEM) and key id, or create a new signing key with --create FILE."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--create", type=Path, metavar="FILE", help="write a new Ed25519 signing key to FILE")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             if options["create"]:
                 key = create_signing_key(options["create"])

@@ -9,6 +9,7 @@ Django's ``migrate``, unchanged.
 """
 
 import os
+from typing import Any
 
 import dj_database_url
 from django.core.management.commands.migrate import Command as DjangoMigrateCommand
@@ -25,17 +26,18 @@ class Command(DjangoMigrateCommand):
 
     help = DjangoMigrateCommand.help + f" With {OWNER_URL_ENV} set, runs as that owner and grants the app role."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         owner_url = os.environ.get(OWNER_URL_ENV)
         if not owner_url:
-            return super().handle(*args, **options)
+            super().handle(*args, **options)
+            return
         connection = connections[options["database"]]
         app_settings = {name: connection.settings_dict.get(name) for name in CREDENTIALS}
         owner = dj_database_url.parse(owner_url)
         connection.close()
         connection.settings_dict.update({name: owner.get(name, "") for name in CREDENTIALS})
         try:
-            result = super().handle(*args, **options)
+            super().handle(*args, **options)
             if connection.vendor == "postgresql" and app_settings["USER"] and app_settings["USER"] != owner.get("USER"):
                 grant_app_role(connection=connection, app_role=app_settings["USER"])
                 if options["verbosity"] >= 1:
@@ -45,4 +47,3 @@ class Command(DjangoMigrateCommand):
         finally:
             connection.close()
             connection.settings_dict.update(app_settings)
-        return result

@@ -72,7 +72,8 @@ class Command(BaseCommand):
         except (OSError, ValueError) as error:
             raise CommandError(f"cannot read the export or its manifest: {error}", returncode=USAGE_ERROR) from error
         if check is None or not check.intact:
-            raise CommandError(f"export does not match its manifest: {problem or check.problem}", returncode=1)
+            reason = problem or (check.problem if check is not None else "")
+            raise CommandError(f"export does not match its manifest: {reason}", returncode=1)
         self.stdout.write(
             f"export intact: {check.count} events, #{manifest['first_seq']} to #{manifest['last_seq']}, "
             f"head {manifest['head_hash']}, sha256 {manifest['sha256']}, signed by key {manifest['key_id']}"
