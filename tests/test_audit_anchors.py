@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from audit import anchors
 from audit.anchor_store import LocalAnchorStore
 from audit.anchors import anchor_run_end, last_anchored_seq, signed_document
 from audit.chain import HASHED_FIELDS, event_hash
@@ -173,8 +174,9 @@ def call_command_output(command: str, *args: str) -> str:
 
 
 @pytest.mark.django_db(transaction=True)  # anchors follow commits
-def test_an_anchor_is_written_every_n_events(settings):
-    settings.AUDIT_ANCHOR_EVERY_EVENTS = 10
+def test_an_anchor_is_written_every_n_events(settings, monkeypatch):
+    settings.AUDIT_ANCHOR_EVERY_EVENTS, settings.AUDIT_ANCHOR_EVERY_SECONDS = 10, 3600
+    monkeypatch.setattr(anchors, "_pace", {})  # counted from this test's first event
     for number in range(25):
         record_event(kind="fetch", outcome="ok", url=f"https://dummyjson.com/products/{number}")
 
