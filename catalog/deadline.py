@@ -15,6 +15,7 @@ import socket
 import threading
 from contextlib import suppress
 from types import TracebackType
+from typing import Any
 
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -84,7 +85,7 @@ def watch_current_exchange(connection: HTTPConnection) -> None:
 class WatchedHTTPConnection(HTTPConnection):
     """An HTTP connection that puts itself under the current exchange's deadline before reading a response."""
 
-    def getresponse(self, *args, **kwargs):  # pylint: disable=signature-differs
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:  # pylint: disable=signature-differs
         watch_current_exchange(self)
         return super().getresponse(*args, **kwargs)
 
@@ -92,7 +93,7 @@ class WatchedHTTPConnection(HTTPConnection):
 class WatchedHTTPSConnection(HTTPSConnection):
     """The HTTPS counterpart of ``WatchedHTTPConnection``."""
 
-    def getresponse(self, *args, **kwargs):  # pylint: disable=signature-differs
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:  # pylint: disable=signature-differs
         watch_current_exchange(self)
         return super().getresponse(*args, **kwargs)  # pylint: disable=no-member  # inherited from HTTPConnection
 
@@ -112,7 +113,7 @@ class WatchedHTTPSConnectionPool(HTTPSConnectionPool):
 class DeadlineAdapter(HTTPAdapter):
     """requests' adapter whose pools build watched connections (direct connections; proxies are not watched)."""
 
-    def init_poolmanager(self, *args, **kwargs) -> None:
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         # A new dict: the pool manager's default is urllib3's module-level one, shared by everyone.
         self.poolmanager.pool_classes_by_scheme = {

@@ -23,10 +23,10 @@ class Category(models.Model):
         return self.name
 
 
-class ProductQuerySet(models.QuerySet):
+class ProductQuerySet(models.QuerySet["Product"]):
     """Shortcuts for the products people may see."""
 
-    def published(self):
+    def published(self) -> "ProductQuerySet":
         """Valid and still listed upstream."""
         return self.filter(is_published=True)
 

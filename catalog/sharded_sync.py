@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import timedelta
+from typing import Any
 
 from django.db import DatabaseError
 from django.db.models import Q
@@ -175,7 +176,8 @@ def coordinate(summary: SyncSummary, *, enqueue: Enqueue, actor: str) -> None:
         else:
             summary.fail(first.result["error"])
         return
-    pages = max(1, math.ceil(first.total / options.page_size))
+    total = first.total or 0
+    pages = max(1, math.ceil(total / options.page_size))
     SyncShard.objects.bulk_create(
         SyncShard(
             run_id=run_id, kind=ShardKind.PAGE, number=number, skip=number * options.page_size, limit=options.page_size
@@ -186,7 +188,7 @@ def coordinate(summary: SyncSummary, *, enqueue: Enqueue, actor: str) -> None:
         list(SyncShard.objects.filter(run_id=run_id, kind=ShardKind.PAGE, number__gte=1).values_list("id", flat=True))
     )
     drain(run_id=run_id, kind=ShardKind.PAGE, options=options, actor=actor)
-    seen, listing_complete, image_batches = publish_pages(summary, total=first.total)
+    seen, listing_complete, image_batches = publish_pages(summary, total=total)
     if image_batches:
         SyncShard.objects.bulk_create(
             SyncShard(run_id=run_id, kind=ShardKind.IMAGES, number=number, product_ids=ids)
@@ -228,7 +230,7 @@ def publish_pages(summary: SyncSummary, *, total: int) -> tuple[set[int], bool, 
     return seen, listing_complete and received >= total, image_batches
 
 
-def collect_images(summary: SyncSummary, state: str, result: dict) -> None:
+def collect_images(summary: SyncSummary, state: str, result: dict[str, Any]) -> None:
     """Add one image batch's tally to the run's; a failed batch is a failure of the run."""
     if state == ShardState.DONE:
         summary.images.add(ImageCounts(**result))

@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from django.core.files.storage import default_storage
 from django.db import DatabaseError
@@ -87,7 +88,7 @@ class SyncSummary:  # pylint: disable=too-many-instance-attributes
         if self.status == STATUS_OK:
             self.status = STATUS_FAILED
 
-    def as_details(self) -> dict:
+    def as_details(self) -> dict[str, Any]:
         """The summary as the sync audit event stores it."""
         products = asdict(self.products)
         return {
@@ -108,7 +109,11 @@ ProgressCallback = Callable[[int, int | None], None]
 
 
 def product_sync(
-    *, options: SyncOptions, actor: str = "command:sync_products", run_id: str | None = None, progress=None
+    *,
+    options: SyncOptions,
+    actor: str = "command:sync_products",
+    run_id: str | None = None,
+    progress: ProgressCallback | None = None,
 ) -> SyncSummary:
     """Run one sync; never raises for a network or data fault (the summary says what happened).
 
@@ -117,24 +122,23 @@ def product_sync(
     summary = SyncSummary(run_id=run_id or new_run_id(), options=options)
     started = time.monotonic()
     try:
-        with sync_lock(summary.run_id):
-            with run_context(actor=actor, run_id=summary.run_id):
-                try:
-                    _run(summary, progress or (lambda done, total: None))
-                except KeyboardInterrupt:
-                    summary.status = STATUS_INTERRUPTED
-                    summary.failures.append("interrupted before the end; the next run completes the work")
-                except Exception as error:  # pylint: disable=broad-exception-caught  # on record, then reported
-                    logger.exception("sync %s failed", summary.run_id)
-                    summary.fail(f"unexpected error: {error!r}")
-                summary.duration_s = time.monotonic() - started
-                record_event(
-                    kind=Kind.SYNC,
-                    outcome=Outcome.OK if summary.exit_code == 0 else Outcome.ERROR,
-                    duration_ms=summary.duration_s * 1000,
-                    message=f"sync {summary.status}, exit code {summary.exit_code}",
-                    details=summary.as_details(),
-                )
+        with sync_lock(summary.run_id), run_context(actor=actor, run_id=summary.run_id):
+            try:
+                _run(summary, progress or (lambda done, total: None))
+            except KeyboardInterrupt:
+                summary.status = STATUS_INTERRUPTED
+                summary.failures.append("interrupted before the end; the next run completes the work")
+            except Exception as error:  # pylint: disable=broad-exception-caught  # on record, then reported
+                logger.exception("sync %s failed", summary.run_id)
+                summary.fail(f"unexpected error: {error!r}")
+            summary.duration_s = time.monotonic() - started
+            record_event(
+                kind=Kind.SYNC,
+                outcome=Outcome.OK if summary.exit_code == 0 else Outcome.ERROR,
+                duration_ms=summary.duration_s * 1000,
+                message=f"sync {summary.status}, exit code {summary.exit_code}",
+                details=summary.as_details(),
+            )
     except SyncAlreadyRunning as error:
         summary.status = STATUS_COULD_NOT_RUN
         summary.failures.append(str(error))
@@ -184,7 +188,7 @@ def _source_failed(summary: SyncSummary, error: SourceError, *, products_done: i
         summary.fail(str(error))
 
 
-def _batches(client: DummyJSONClient, summary: SyncSummary) -> Iterator[tuple[list, int | None]]:
+def _batches(client: DummyJSONClient, summary: SyncSummary) -> Iterator[tuple[list[Any], int | None]]:
     """Raw products in pages, with the total when the source says it."""
     options = summary.options
     if options.ids:
@@ -207,7 +211,7 @@ def _batches(client: DummyJSONClient, summary: SyncSummary) -> Iterator[tuple[li
 
 
 def _validate(
-    batch: list, seen: set[int], summary: SyncSummary
+    batch: list[Any], seen: set[int], summary: SyncSummary
 ) -> tuple[list[CleanProduct], dict[int, list[Violation]]]:
     """Split a page into clean products and rejected ones; each violation becomes an audit event."""
     clean, invalid = [], {}
@@ -232,6 +236,6 @@ def _validate(
     return clean, invalid
 
 
-def _record_violations(summary: SyncSummary, product_id: int | None, raw, violations: list[Violation]) -> None:
+def _record_violations(summary: SyncSummary, product_id: int | None, raw: object, violations: list[Violation]) -> None:
     summary.violations += len(violations)
     record_violations(product_id, raw, violations)

@@ -5,6 +5,7 @@ is thin: it records where a refresh stands and calls the service that does the w
 """
 
 from collections.abc import Callable
+from typing import Any
 
 from django.utils import timezone
 from django_tasks import task
@@ -49,7 +50,8 @@ def product_refresh_task(*, product_id: int, actor: str, run_id: str) -> str:
 @task(queue_name=REFRESH_QUEUE)
 def products_refresh_task(*, product_ids: list[int], actor: str, run_id: str) -> dict[str, list[int]]:
     """A staff member's "Refresh from DummyJSON": every chosen product, under one run id, then one admin event."""
-    refreshed, failed = [], []
+    refreshed: list[int] = []
+    failed: list[int] = []
     for product_id in product_ids:
         state = refresh_outcome(product_id=product_id, actor=actor, run_id=run_id, only_if_stale=False)
         (refreshed if state == RefreshState.DONE else failed).append(product_id)
@@ -71,7 +73,7 @@ def catalog_sync_task(*, images: bool = True) -> dict[str, object]:
     return {"run_id": summary.run_id, "status": summary.status, "exit_code": summary.exit_code}
 
 
-def sharded_options(options: dict[str, object]) -> SyncOptions:
+def sharded_options(options: dict[str, Any]) -> SyncOptions:
     """The sync options a sharded run was queued with (tasks take JSON, not dataclasses)."""
     return SyncOptions(**options)
 

@@ -25,6 +25,7 @@ from audit.services import record_event
 
 from .deadline import DeadlineAdapter, ExchangeDeadline
 from .process_role import is_web_process
+from .rate_limit import RequestRateLimiter
 from .retry_policy import CappedRetry, next_retry, retry_policy
 from .url_policy import refusal_reason
 
@@ -72,6 +73,7 @@ class TransportSettings:
     retries: int
     backoff_factor: float
     deadline: float
+    rate_limit: tuple[int, float] | None = None  # (requests, seconds) for API calls; None: unlimited
 
 
 class Transport:
@@ -87,6 +89,12 @@ class Transport:
         # Caps requests in flight across threads. Only the exchange itself holds a slot, so
         # checking, storing and auditing one image overlaps the next image's download.
         self.request_slots = threading.BoundedSemaphore(max_parallel_requests) if max_parallel_requests else None
+        # The source's published limit, kept on our side: a sync never collects a 429 it could avoid.
+        self.rate_limiter = (
+            RequestRateLimiter(max_requests=limits.rate_limit[0], per_seconds=limits.rate_limit[1])
+            if limits.rate_limit
+            else None
+        )
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
         # Proxy variables are read once here, not on every request: requests re-scans the
@@ -111,10 +119,12 @@ class Transport:
         product_id: int | None = None,
         headers: dict[str, str] | None = None,
         check_body: BodyCheck | None = None,
+        rate_limited: bool = False,
     ) -> Attempt:
         """GET with retries and checked redirects, auditing each attempt; returns the last one.
 
         ``check_body`` judges a 2xx body: it may set the attempt's outcome and message.
+        ``rate_limited`` requests (the API's, not the image CDN's) wait for the rate limiter.
         """
         if is_web_process():
             # Page views never wait on the source: workers fetch, web processes only queue.
@@ -125,15 +135,18 @@ class Transport:
             attempt_number += 1
             if reason := refusal_reason(url, base_url=self.base_url):
                 return self._refuse(url, reason, kind=kind, product_id=product_id)
-            attempt = self._send_once(url, headers=headers or {}, max_bytes=max_bytes)
+            attempt = self._send_once(url, headers=headers or {}, max_bytes=max_bytes, rate_limited=rate_limited)
             location = self._redirect_target(attempt, redirects)
             if attempt.outcome == Outcome.OK and check_body and not location:
                 self._check(attempt, check_body)
             delay, policy = self._retry_delay(attempt, policy)
-            details: dict[str, Any] = {"retry_in_s": round(delay, 3)} if delay is not None else {}
-            if location:
-                details["location"] = location
-            self._audit(attempt, kind=kind, product_id=product_id, attempt_number=attempt_number, details=details)
+            self._audit(
+                attempt,
+                kind=kind,
+                product_id=product_id,
+                attempt_number=attempt_number,
+                details=self._next_step(delay, location),
+            )
             if location:
                 url, redirects, attempt_number = location, redirects + 1, 0
                 continue
@@ -141,6 +154,14 @@ class Transport:
                 self._log_failure(attempt)
                 return attempt
             self.sleep(delay)
+
+    @staticmethod
+    def _next_step(delay: float | None, location: str | None) -> dict[str, Any]:
+        """What the attempt's event says comes next: a retry after a delay, or a redirect."""
+        details: dict[str, Any] = {"retry_in_s": round(delay, 3)} if delay is not None else {}
+        if location:
+            details["location"] = location
+        return details
 
     @staticmethod
     def _check(attempt: Attempt, check_body: BodyCheck) -> None:
@@ -174,9 +195,14 @@ class Transport:
             retryable_error=attempt.retryable,
         )
 
-    def _send_once(self, url: str, *, headers: dict[str, str], max_bytes: int) -> Attempt:
-        """One request: headers within the read timeout, the whole body within the deadline."""
-        with self.request_slots or contextlib.nullcontext():
+    def _send_once(self, url: str, *, headers: dict[str, str], max_bytes: int, rate_limited: bool) -> Attempt:
+        """One request: headers within the read timeout, the whole body within the deadline.
+
+        The rate limit is waited for before a request slot is taken, so a paced API call
+        never holds up image downloads.
+        """
+        limiter = self.rate_limiter if rate_limited else None
+        with limiter.slot() if limiter else contextlib.nullcontext(), self.request_slots or contextlib.nullcontext():
             return self._exchange(url, headers=headers, max_bytes=max_bytes)
 
     def _exchange(self, url: str, *, headers: dict[str, str], max_bytes: int) -> Attempt:

@@ -90,7 +90,8 @@ def test_a_sharded_sync_without_images_requests_only_listing_pages(logged_mirror
     assert Product.objects.count() == 194
 
 
-def test_a_shard_runs_once_however_many_workers_race_for_it(logged_mirror, worker):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("logged_mirror")
+def test_a_shard_runs_once_however_many_workers_race_for_it(worker):
     run_id, _ = sharded("--page-size", "50", "--no-images")
     worker()
     shard = SyncShard.objects.filter(run_id=run_id).first()
@@ -98,7 +99,8 @@ def test_a_shard_runs_once_however_many_workers_race_for_it(logged_mirror, worke
     assert shard_claim(shard.id) is False
 
 
-def test_a_sharded_sync_waits_its_turn_behind_the_catalogs_lock(logged_mirror, worker):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("logged_mirror")
+def test_a_sharded_sync_waits_its_turn_behind_the_catalogs_lock(worker):
     with sync_lock("another run"):
         sharded("--no-images")
         worker()
@@ -119,8 +121,9 @@ def test_a_sharded_sync_of_an_unreachable_source_could_not_run(settings, worker)
     assert AuditEvent.objects.get(kind="sync").details["status"] == "could_not_run"
 
 
+@pytest.mark.usefixtures("transactional_db")
 @pytest.mark.slow
-def test_two_worker_processes_share_one_sharded_sync(mirror_factory, settings, transactional_db):  # pylint: disable=unused-argument
+def test_two_worker_processes_share_one_sharded_sync(mirror_factory, settings):
     source = mirror_factory(log_requests=True, latency_ms=50)
     settings.DUMMYJSON_BASE_URL = source.base_url
     env = subprocess_env(DUMMYJSON_BASE_URL=source.base_url)

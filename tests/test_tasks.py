@@ -64,8 +64,9 @@ def test_a_scheduled_sync_is_run_by_the_worker_as_sync_products_would(mirror, se
     assert DBTaskResult.objects.get().return_value["exit_code"] == 0
 
 
+@pytest.mark.usefixtures("transactional_db")
 @pytest.mark.slow
-def test_the_scheduler_keeps_queueing_until_sigterm_stops_it(transactional_db):  # pylint: disable=unused-argument
+def test_the_scheduler_keeps_queueing_until_sigterm_stops_it():
     scheduler = subprocess.Popen(  # pylint: disable=consider-using-with
         [sys.executable, "manage.py", "schedule_syncs", "--every", "1"],
         cwd=PROJECT_ROOT,

@@ -7,8 +7,10 @@ Exit codes: 0 everything fetched and valid; 1 finished with failures or rejectio
 import argparse
 import signal
 import sys
+from types import FrameType
+from typing import Any, Never, NoReturn
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from catalog import conf
@@ -36,7 +38,7 @@ def id_list(value: str) -> tuple[int, ...]:
     return tuple(dict.fromkeys(ids))
 
 
-def raise_keyboard_interrupt(signum, frame):  # pylint: disable=unused-argument
+def raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> NoReturn:  # pylint: disable=unused-argument
     """SIGTERM ends a run the way Ctrl-C does: the current page rolls back, the summary prints."""
     raise KeyboardInterrupt
 
@@ -46,7 +48,7 @@ class Command(BaseCommand):
 
     help = "Sync the catalog from DummyJSON (or the offline mirror)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--base-url", help="API root (default: DUMMYJSON_BASE_URL)")
         parser.add_argument("--limit", type=positive_int, help="only the first N products")
         parser.add_argument("--ids", type=id_list, default=(), help="only these ids, like 1,5,9")
@@ -58,7 +60,7 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=positive_int, default=8, help="parallel image downloads (8)")
         parser.add_argument("--page-size", type=positive_int, default=100, help="products per listing page (100)")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         if options["limit"] and (options["ids"] or options["category"]):
             raise CommandError("--limit cannot be combined with --ids or --category", returncode=2)
         if options["ids"] and options["category"]:
@@ -86,7 +88,7 @@ class Command(BaseCommand):
         if summary.exit_code:
             sys.exit(summary.exit_code)
 
-    def _progress(self, progress_bar: tqdm, done: int, total: int | None) -> None:
+    def _progress(self, progress_bar: "tqdm[Never]", done: int, total: int | None) -> None:
         if progress_bar.disable:
             self.stdout.write(f"synced {done}/{total if total is not None else '?'} products")
             return

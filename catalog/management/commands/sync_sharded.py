@@ -8,8 +8,9 @@ not run, 124 not finished within ``--timeout``. Workers (``make worker``) must b
 import sys
 import time
 from dataclasses import asdict
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.db.models import Count
 from django_tasks import TaskResultStatus
 
@@ -31,7 +32,7 @@ class Command(BaseCommand):
 
     help = "Sync the whole catalog as shards (listing pages, image batches) shared by the running workers."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--base-url", help="API root (default: DUMMYJSON_BASE_URL)")
         parser.add_argument("--no-images", action="store_true", help="skip image downloads")
         parser.add_argument(
@@ -42,7 +43,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-wait", action="store_true", help="print the run id and return at once")
         parser.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait for the end (3600)")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         sync_options = SyncOptions(
             base_url=(options["base_url"] or conf.base_url()).rstrip("/"),
             images=not options["no_images"],
@@ -69,7 +70,7 @@ class Command(BaseCommand):
         if result.status != TaskResultStatus.SUCCESSFUL:
             self.stderr.write(self.style.ERROR("the sharded sync task failed; see the worker's log"))
             sys.exit(EXIT_TASK_FAILED)
-        outcome = result.return_value
+        outcome: dict[str, Any] = result.return_value or {}
         details = outcome["details"]
         products, images = details["products"], details["images"]
         self.stdout.write(
