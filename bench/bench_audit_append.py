@@ -153,6 +153,7 @@ def measure(database_url: str, work: Path, mode: str, writers: int, threads: int
 def prepare(database_url: str, work: Path) -> None:
     """Migrate the fresh database and make the signing key."""
     env = child_env(database_url, work) | {"DEBUG": "1"}
+    (work / "anchors").mkdir()  # the store a deployment provides; verify_audit refuses a missing one
     subprocess.run([sys.executable, "manage.py", "migrate", "--verbosity", "0"], cwd=ROOT, env=env, check=True)
     subprocess.run(
         [sys.executable, "manage.py", "audit_keys", "--create", str(work / "audit-key.pem")],
@@ -217,7 +218,8 @@ def report(all_results: dict[str, dict[tuple[str, int, int], float]]) -> None:
         for threads in THREAD_COUNTS:
             for writers in WRITER_COUNTS:
                 before, now = results["before", writers, threads], results["now", writers, threads]
-                figures = f"{before:>17,.0f}   {now:>14,.0f}   {now / before:>9.1f}x"
+                ratio = f"{now / before:>9.1f}x" if before else "        -"
+                figures = f"{before:>17,.0f}   {now:>14,.0f}   {ratio}"
                 print(f"{backend:<11} {writers:>7}  {threads:>12}   {figures}")
 
 

@@ -110,7 +110,7 @@ def start_gunicorn(env: dict[str, str], *, workers: int = 4, threads: int = 1) -
         try:
             requests.get(f"{base_url}/products/", timeout=2)
             return process, base_url
-        except (requests.ConnectionError, requests.Timeout):  # not up yet, or busy with its first page
+        except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow on a busy machine
             time.sleep(0.2)
     stop(process)
     raise RuntimeError("gunicorn did not start")
