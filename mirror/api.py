@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from urllib.parse import unquote
 
 from mirror.catalog import Catalog, category_name
+from mirror.drift import DriftedCatalog
 
 DEFAULT_LIMIT = 30
 _COUNT = re.compile(r"\s*\d+(\.\d*)?\s*")
@@ -48,12 +49,12 @@ def _sort_key(value: object) -> tuple[int, object]:
     return (2, json.dumps(value, sort_keys=True))
 
 
-def _envelope(products: Catalog | Iterable[dict], params: dict[str, str]) -> dict:
+def _envelope(products: Catalog | DriftedCatalog | Iterable[dict], params: dict[str, str]) -> dict:
     """Sort, page and select like upstream; `limit` in the reply is the count returned."""
     limit, skip = _count(params, "limit", DEFAULT_LIMIT), _count(params, "skip", 0)
     sort_by = params.get("sortBy")
     # An unsorted catalog is sliced lazily, so one page of 10,000 products builds one page.
-    items = products if isinstance(products, Catalog) and not sort_by else list(products)
+    items = products if isinstance(products, (Catalog, DriftedCatalog)) and not sort_by else list(products)
     if sort_by:
         present = [p for p in items if sort_by in p]
         present.sort(key=lambda p: _sort_key(p[sort_by]), reverse=params.get("order", "asc").lower() == "desc")
@@ -72,7 +73,7 @@ def _validate(params: dict[str, str]) -> None:
     _count(params, "skip", 0)
 
 
-def respond(catalog: Catalog, path: str, params: dict[str, str]) -> tuple[int, object] | None:
+def respond(catalog: Catalog | DriftedCatalog, path: str, params: dict[str, str]) -> tuple[int, object] | None:
     """Answer a GET on `path` (no trailing slash) with `params` (first value of each).
 
     Returns (status, payload), or None when the path is not an API route (an HTML 404).
@@ -87,7 +88,7 @@ def respond(catalog: Catalog, path: str, params: dict[str, str]) -> tuple[int, o
         return error.status, {"message": error.message}
 
 
-def _route(catalog: Catalog, rest: list[str], params: dict[str, str]) -> object:
+def _route(catalog: Catalog | DriftedCatalog, rest: list[str], params: dict[str, str]) -> object:
     if not rest:
         return _envelope(catalog, params)
     if len(rest) == 2:  # /products/category/{slug}; upstream matches the slug case-insensitively

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from mirror import api
 from mirror.catalog import DEFAULT_DATASET, DEFAULT_SCALE, DEFAULT_SEED, build_catalog
+from mirror.drift import drifted
 from mirror.faults import API, IMAGES, MIB, NOT_AN_IMAGE, TRICKLE_CHUNK, FaultPlan, FaultSpecs
 from mirror.images import FORMATS, GALLERY_SIZE, THUMBNAIL_SIZE, ImageStore, content_type, qr_code_png
 
@@ -176,7 +177,7 @@ class _Handler(BaseHTTPRequestHandler):
         if path.startswith("/product-images/"):
             return self._image(path)
         params = {key: values[0] for key, values in parse_qs(query, keep_blank_values=True).items()}
-        answer = api.respond(mirror.catalog, path, params)
+        answer = api.respond(drifted(mirror.catalog, mirror.faults), path, params)
         if answer is None:
             return _html_404(self.command, path), None
         match = _PRODUCT_PATH.fullmatch(path)
