@@ -1,9 +1,15 @@
-"""``product_sync``: bring the catalog up to date with DummyJSON, one validated page at a time.
+"""``product_sync``: bring the catalog up to date with DummyJSON in three phases.
 
-Per page: fetch (audited), validate (each violation an audit event), write the page
-in one transaction, then bring its images up to date in parallel. A complete
-listing unpublishes what vanished upstream. The run ends with one ``sync`` event
-carrying options, counts, duration, outcome and the code version.
+1. Stage: per listing page, fetch (audited), validate (each violation an audit event) and
+   store the page as received in the run's staging table; the catalog is not touched.
+2. Gate: profile the staged data, check it (schema, drift, volume, golden records, price
+   changes) and decide; a held run ends here with exit status 3 and nothing applied, so a
+   run killed anywhere before phase 3 leaves the catalog exactly as it was.
+3. Publish: write each staged page in one transaction, bring its images up to date in
+   parallel; a complete listing unpublishes what vanished upstream.
+
+The run ends with one ``sync`` event carrying options, counts, the gate's decision and
+artifacts' hashes, duration, outcome and the code version.
 """
 
 import logging
@@ -13,15 +19,21 @@ from dataclasses import asdict, dataclass, field
 
 from django.core.files.storage import default_storage
 from django.db import DatabaseError
+from django.utils import timezone
 
 from audit.context import new_run_id, run_context
 from audit.models import Kind, Outcome
 from audit.provenance import code_version, package_versions
 from audit.services import record_event
 
+from . import conf
 from .client import DummyJSONClient, SourceError
 from .image_sync import ImageCounts, ImageDownloads
+from .models import RunStatus, SyncRun
 from .persistence import PageCounts, save_page, unpublish_missing
+from .quality.expectations import GoldenRecord, load_expectations
+from .quality.gate import GateResult, gate_run, reference_profile
+from .staging import stage_page, staged_pages
 from .sync_lock import SyncAlreadyRunning, sync_lock
 from .validation import CleanProduct, Violation, record_violations, validate_product
 
@@ -35,7 +47,8 @@ STATUS_OK = "ok"
 STATUS_FAILED = "failed"
 STATUS_COULD_NOT_RUN = "could_not_run"
 STATUS_INTERRUPTED = "interrupted"
-EXIT_CODES = {STATUS_OK: 0, STATUS_FAILED: 1, STATUS_COULD_NOT_RUN: 2, STATUS_INTERRUPTED: 130}
+STATUS_HELD = "held"
+EXIT_CODES = {STATUS_OK: 0, STATUS_FAILED: 1, STATUS_COULD_NOT_RUN: 2, STATUS_HELD: 3, STATUS_INTERRUPTED: 130}
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,8 @@ class SyncOptions:  # pylint: disable=too-many-instance-attributes
     refresh_images: bool = False
     concurrency: int = 8
     page_size: int = 100
+    reference: str | None = None  # the run whose profile drift is measured against
+    accept_drift: bool = False  # publish even when the gate fails (a person reviewed it)
 
     @property
     def complete_listing(self) -> bool:
@@ -70,10 +85,12 @@ class SyncSummary:  # pylint: disable=too-many-instance-attributes
     failures: list[str] = field(default_factory=list)
     status: str = STATUS_OK
     duration_s: float = 0.0
+    gate: GateResult | None = None
 
     @property
     def exit_code(self) -> int:
-        """0 all fetched and valid, 1 finished with failures or rejections, 2 could not run, 130 interrupted."""
+        """0 all fetched and valid, 1 finished with failures or rejections, 2 could not run, 3 held by the
+        publish gate, 130 interrupted."""
         if self.status == STATUS_OK and (
             self.rejected or self.violations or self.images.failed or self.images.rejected
         ):
@@ -97,43 +114,73 @@ class SyncSummary:  # pylint: disable=too-many-instance-attributes
             "images": asdict(self.images),
             "violations": self.violations,
             "failures": self.failures[:MAX_FAILURES_RECORDED],
+            "gate": self._gate_details(),
             "duration_s": round(self.duration_s, 3),
             "code_version": code_version(),
             "versions": package_versions(),
+        }
+
+    def _gate_details(self) -> dict | None:
+        if self.gate is None:
+            return None
+        return {
+            "decision": self.gate.decision,
+            "reasons": self.gate.reasons[:MAX_FAILURES_RECORDED],
+            "report_sha256": self.gate.report_sha256,
+            "profile_sha256": self.gate.profile_sha256,
         }
 
 
 ProgressCallback = Callable[[int, int | None], None]
 
 
-def product_sync(
-    *, options: SyncOptions, actor: str = "command:sync_products", run_id: str | None = None, progress=None
+def golden_records() -> list[GoldenRecord]:
+    """The golden records every sync checks (none when CATALOG_EXPECTATIONS_FILE is empty).
+
+    Raises ExpectationsError for a missing or broken file: callers check it before syncing.
+    """
+    path = conf.expectations_file()
+    return load_expectations(path) if path else []
+
+
+def product_sync(  # pylint: disable=too-many-arguments
+    *,
+    options: SyncOptions,
+    actor: str = "command:sync_products",
+    accepted_by: str = "",
+    run_id: str | None = None,
+    progress=None,
 ) -> SyncSummary:
     """Run one sync; never raises for a network or data fault (the summary says what happened).
 
-    ``progress(products_done, total)`` is called after each page, when given.
+    ``progress(products_done, total)`` is called after each page, when given. A missing or
+    broken expectations file raises ExpectationsError before anything is fetched; so does
+    an unknown ``options.reference`` (UnknownReference). ``accepted_by`` names the person
+    who publishes despite the gate (with ``options.accept_drift``).
     """
+    golden = golden_records()
+    if options.reference:
+        reference_profile(options.reference)  # UnknownReference before anything is fetched
     summary = SyncSummary(run_id=run_id or new_run_id(), options=options)
     started = time.monotonic()
     try:
-        with sync_lock(summary.run_id):
-            with run_context(actor=actor, run_id=summary.run_id):
-                try:
-                    _run(summary, progress or (lambda done, total: None))
-                except KeyboardInterrupt:
-                    summary.status = STATUS_INTERRUPTED
-                    summary.failures.append("interrupted before the end; the next run completes the work")
-                except Exception as error:  # pylint: disable=broad-exception-caught  # on record, then reported
-                    logger.exception("sync %s failed", summary.run_id)
-                    summary.fail(f"unexpected error: {error!r}")
-                summary.duration_s = time.monotonic() - started
-                record_event(
-                    kind=Kind.SYNC,
-                    outcome=Outcome.OK if summary.exit_code == 0 else Outcome.ERROR,
-                    duration_ms=summary.duration_s * 1000,
-                    message=f"sync {summary.status}, exit code {summary.exit_code}",
-                    details=summary.as_details(),
-                )
+        with sync_lock(summary.run_id), run_context(actor=actor, run_id=summary.run_id):
+            try:
+                _run(summary, progress or (lambda done, total: None), golden=golden, accepted_by=accepted_by)
+            except KeyboardInterrupt:
+                summary.status = STATUS_INTERRUPTED
+                summary.failures.append("interrupted before the end; the next run completes the work")
+            except Exception as error:  # pylint: disable=broad-exception-caught  # on record, then reported
+                logger.exception("sync %s failed", summary.run_id)
+                summary.fail(f"unexpected error: {error!r}")
+            summary.duration_s = time.monotonic() - started
+            record_event(
+                kind=Kind.SYNC,
+                outcome=Outcome.OK if summary.exit_code == 0 else Outcome.ERROR,
+                duration_ms=summary.duration_s * 1000,
+                message=f"sync {summary.status}, exit code {summary.exit_code}",
+                details=summary.as_details(),
+            )
     except SyncAlreadyRunning as error:
         summary.status = STATUS_COULD_NOT_RUN
         summary.failures.append(str(error))
@@ -141,39 +188,101 @@ def product_sync(
     return summary
 
 
-def _run(summary: SyncSummary, progress: ProgressCallback) -> None:
+def _run(summary: SyncSummary, progress: ProgressCallback, *, golden: list[GoldenRecord], accepted_by: str) -> None:
     options = summary.options
     client = DummyJSONClient(base_url=options.base_url, max_parallel_requests=options.concurrency)
+    _abandon_stale_runs()
+    run = SyncRun.objects.create(
+        run_id=summary.run_id,
+        started_at=timezone.now(),
+        options=asdict(options),
+        complete_listing=options.complete_listing,
+    )
+    try:
+        try:
+            run.listing_read_whole = _stage(run, client, summary, progress, golden=golden)
+            run.save(update_fields=["listing_read_whole"])
+            if summary.status == STATUS_COULD_NOT_RUN:
+                return
+            summary.gate = gate_run(
+                run=run,
+                golden=golden,
+                reference_run_id=options.reference,
+                accepted_by=(accepted_by or "unknown") if options.accept_drift else "",
+            )
+            if summary.gate.held:
+                summary.status = STATUS_HELD
+                return
+            _publish(run, client, summary)
+            run.status = RunStatus.PUBLISHED
+        finally:
+            client.close()
+    finally:
+        _finish(run)
+
+
+def _finish(run: SyncRun) -> None:
+    """Close the run's record: one that stopped before publishing all of its pages failed.
+
+    Only a held run keeps its staged pages (``--accept-drift`` may publish them later).
+    """
+    if run.status in (RunStatus.STAGING, RunStatus.GATING, RunStatus.PUBLISHING):
+        run.status = RunStatus.FAILED
+    if run.status != RunStatus.HELD:
+        run.pages.all().delete()
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "finished_at"])
+
+
+def _abandon_stale_runs() -> None:
+    """Runs killed before they finished (we hold the sync lock, so none is running): drop their pages."""
+    stale = SyncRun.objects.filter(status__in=[RunStatus.STAGING, RunStatus.GATING, RunStatus.PUBLISHING])
+    for run in stale:
+        _finish(run)
+
+
+def _stage(run: SyncRun, client: DummyJSONClient, summary: SyncSummary, progress: ProgressCallback, *, golden) -> bool:
+    """Phase 1: fetch, validate and stage every listing page; whether the listing was read whole."""
+    seen: set[int] = set()
+    golden_ids = frozenset(record.id for record in golden)
+    done = 0
+    try:
+        for number, (batch, total) in enumerate(_batches(client, summary)):
+            _validate(batch, seen, summary)  # violations go on the record now; publishing re-checks quietly
+            stage_page(run=run, number=number, payloads=batch, golden_ids=golden_ids)
+            done += len(batch)
+            progress(done, total)
+    except SourceError as error:
+        _source_failed(summary, error, products_done=done)
+        return False
+    return True
+
+
+def _publish(run: SyncRun, client: DummyJSONClient, summary: SyncSummary) -> None:
+    """Phase 3: apply the staged pages through the per-page write path, then their images."""
+    options = summary.options
     if hasattr(default_storage, "remove_partial_files"):
         default_storage.remove_partial_files()  # left by a run killed mid-write
     seen: set[int] = set()
-    done, listing_complete, pending = 0, True, None
+    done, pending = 0, None
     downloads = ImageDownloads(client, concurrency=options.concurrency, refresh=options.refresh_images)
-    try:
-        with downloads:
+    with downloads:
+        for _, batch in staged_pages(run):
+            clean, invalid = split_page(batch, seen)
             try:
-                for batch, total in _batches(client, summary):
-                    clean, invalid = _validate(batch, seen, summary)
-                    try:
-                        summary.products.add(save_page(clean, invalid, run_id=summary.run_id))
-                    except DatabaseError as error:  # the page rolled back whole; go on with the next
-                        summary.fail(f"products {done + 1}-{done + len(batch)} could not be stored: {error}")
-                        clean = []
-                    # This page's images download while the next page is fetched and written.
-                    submitted = downloads.submit([c.id for c in clean]) if options.images else None
-                    if pending:
-                        summary.images.add(downloads.collect(pending))
-                    pending = submitted
-                    done += len(batch)
-                    progress(done, total)
-            except SourceError as error:
-                listing_complete = False
-                _source_failed(summary, error, products_done=done)
+                summary.products.add(save_page(clean, invalid, run_id=summary.run_id))
+            except DatabaseError as error:  # the page rolled back whole; go on with the next
+                summary.fail(f"products {done + 1}-{done + len(batch)} could not be stored: {error}")
+                clean = []
+            # This page's images download while the next page is written.
+            submitted = downloads.submit([c.id for c in clean]) if options.images else None
             if pending:
                 summary.images.add(downloads.collect(pending))
-    finally:
-        client.close()
-    if options.complete_listing and listing_complete:
+            pending = submitted
+            done += len(batch)
+        if pending:
+            summary.images.add(downloads.collect(pending))
+    if options.complete_listing and run.listing_read_whole:
         summary.products.unpublished += unpublish_missing(seen, run_id=summary.run_id)
 
 
@@ -208,30 +317,44 @@ def _batches(client: DummyJSONClient, summary: SyncSummary) -> Iterator[tuple[li
         summary.fail(f"category {options.category!r} has no products")
 
 
-def _validate(
-    batch: list, seen: set[int], summary: SyncSummary
-) -> tuple[list[CleanProduct], dict[int, list[Violation]]]:
-    """Split a page into clean products and rejected ones; each violation becomes an audit event."""
+def split_page(batch: list, seen: set[int]) -> tuple[list[CleanProduct], dict[int, list[Violation]]]:
+    """Clean products and rejected ones (by id) of a page; ids already in ``seen`` are skipped."""
     clean, invalid = [], {}
     for raw in batch:
-        product_id = raw.get("id") if isinstance(raw, dict) else None
-        product_id = product_id if isinstance(product_id, int) and not isinstance(product_id, bool) else None
+        product_id = _product_id(raw)
+        if product_id is not None and product_id in seen:
+            continue
+        result = validate_product(raw)
+        if isinstance(result, CleanProduct):
+            clean.append(result)
+            seen.add(result.id)
+        elif product_id is not None:
+            seen.add(product_id)
+            invalid[product_id] = result
+    return clean, invalid
+
+
+def _product_id(raw) -> int | None:
+    product_id = raw.get("id") if isinstance(raw, dict) else None
+    return product_id if isinstance(product_id, int) and not isinstance(product_id, bool) else None
+
+
+def _validate(batch: list, seen: set[int], summary: SyncSummary) -> None:
+    """Count a page's rejected products; each violation (and each repeated id) becomes an audit event."""
+    for raw in batch:
+        product_id = _product_id(raw)
         if product_id is not None and product_id in seen:
             _record_violations(
                 summary, product_id, raw, [Violation("id.duplicate", f"id {product_id} is listed again")]
             )
             continue
         result = validate_product(raw)
+        if product_id is not None:
+            seen.add(product_id)
         if isinstance(result, CleanProduct):
-            clean.append(result)
-            seen.add(result.id)
             continue
         summary.rejected += 1
         _record_violations(summary, product_id, raw, result)
-        if product_id is not None:
-            seen.add(product_id)
-            invalid[product_id] = result
-    return clean, invalid
 
 
 def _record_violations(summary: SyncSummary, product_id: int | None, raw, violations: list[Violation]) -> None:

@@ -222,6 +222,20 @@ CATALOG_IMAGE_FORMATS = [fmt.upper() for fmt in env_list("CATALOG_IMAGE_FORMATS"
 CATALOG_MAX_IMAGE_BYTES = env_int("CATALOG_MAX_IMAGE_BYTES", 5 * MIB)
 CATALOG_IMAGE_MAX_AGE = env_int("CATALOG_IMAGE_MAX_AGE", 7 * 24 * 3600)  # seconds
 CATALOG_TTL = env_int("CATALOG_TTL", 24 * 3600)  # seconds
+# The publish gate: defaults live in catalog/conf.py (one place); the environment overrides them.
+# An empty CATALOG_EXPECTATIONS_FILE turns the golden-records check off.
+for _gate_setting in (
+    "CATALOG_EXPECTATIONS_FILE",
+    "CATALOG_DRIFT_P_VALUE",
+    "CATALOG_DRIFT_DISTANCE",
+    "CATALOG_DRIFT_SMALL_SAMPLE",
+    "CATALOG_DATASET_DRIFT_SHARE",
+    "CATALOG_MAX_VOLUME_DROP",
+    "CATALOG_MAX_PRICE_CHANGE_SHARE",
+    "CATALOG_MAX_MISSING_INCREASE",
+):
+    if _gate_setting in os.environ:
+        globals()[_gate_setting] = os.environ[_gate_setting]
 
 LOGGING = {
     "version": 1,

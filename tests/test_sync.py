@@ -257,5 +257,5 @@ def test_the_sync_events_can_be_exported_by_run(mirror, capsys):
     kinds = [json.loads(line)["kind"] for line in capsys.readouterr().out.splitlines()]
 
     assert kinds[0] == "fetch" and kinds[-1] == "sync"
-    assert set(kinds) == {"fetch", "download", "sync"}
+    assert set(kinds) == {"fetch", "gate", "download", "sync"}
     call_command("verify_audit")
