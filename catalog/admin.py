@@ -10,6 +10,7 @@ from audit.services import record_event
 
 from .models import Category, Product, ProductChange, ProductImage
 from .services import product_refresh
+from .sync_run_admin import SyncRunAdmin  # noqa: F401  # pylint: disable=unused-import  # registers itself
 
 
 class ProductImageInline(admin.TabularInline):
