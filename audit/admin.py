@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from .admin_mixins import ReadOnlyAdminMixin
 from .dashboard_charts import dashboard_context
 from .filters import StatusClassFilter, TimeRangeFilter
 from .models import AuditEvent, Kind, Outcome
@@ -56,7 +57,7 @@ class NewestFirstChangeList(ChangeList):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Browse and inspect events; adding, changing and deleting are refused (403).
 
     Every filter, the search and the default ordering (-seq) are served by indexes, and
@@ -241,15 +242,6 @@ class AuditEventAdmin(admin.ModelAdmin):
     def pretty_details(self, event: AuditEvent) -> str:
         """The details JSON, indented for reading."""
         return format_html("<pre>{}</pre>", json.dumps(event.details, indent=2, sort_keys=True))
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_view_permission(self, request, obj=None) -> bool:
         return request.user.is_active and request.user.is_staff

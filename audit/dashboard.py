@@ -11,9 +11,8 @@ from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
 from typing import Any
 
-from django.apps import apps
 from django.db import connection
-from django.db.models import Avg, CharField, Count
+from django.db.models import CharField, Count
 from django.db.models.functions import Cast, Substr, TruncHour
 from django.utils import timezone
 
@@ -156,16 +155,6 @@ def recent_gates() -> list[RunPoint]:
         values = {name: info.get("score") for name, info in fields.items()}
         points.append(RunPoint(event, event.details.get("decision", event.outcome), values))
     return points
-
-
-def mean_price_per_category() -> list[tuple[str, float]]:
-    """The catalog's mean price per category, when the catalog app is installed."""
-    try:
-        product_model = apps.get_model("catalog", "Product")
-    except LookupError:
-        return []
-    rows = product_model.objects.values("category__name").annotate(mean=Avg("price")).order_by("category__name")
-    return [(row["category__name"], float(row["mean"])) for row in rows]
 
 
 def last_verification() -> AuditEvent | None:

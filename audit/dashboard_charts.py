@@ -1,5 +1,6 @@
 """The dashboard's sections: each chart drawn from one of the dashboard's bounded reads."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -7,7 +8,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from . import dashboard
-from .charts import horizontal_bars, line_chart, stacked_bars
+from .charts import line_chart, stacked_bars
 
 LATEST_TEST_RUNS_LISTED = 10
 
@@ -19,6 +20,16 @@ class Section:
     title: str
     chart: SafeString | None
     empty: str = ""
+
+
+# Sections other apps add (the catalog's prices): audit draws them without importing those apps.
+_extra_sections: list[Callable[[], Section]] = []
+
+
+def register_section(build: Callable[[], Section]) -> None:
+    """Add a section, drawn after audit's own, each time the dashboard is shown (call from ``ready()``)."""
+    if build not in _extra_sections:
+        _extra_sections.append(build)
 
 
 def _events_per_hour(now: datetime) -> Section:
@@ -86,14 +97,6 @@ def _lint(points: list[dashboard.RunPoint]) -> Section:
     return Section(title, line_chart(labels, {"score": [point.values["score"] for point in points]}, label=title))
 
 
-def _prices() -> Section:
-    title = _("Mean price per category")
-    rows = dashboard.mean_price_per_category()
-    if not rows:
-        return Section(title, None, _("No products in the catalog yet."))
-    return Section(title, horizontal_bars(rows, label=title))
-
-
 def dashboard_context(now: datetime) -> dict:
     """The dashboard's sections in reading order, the latest test runs and the last verification."""
     test_runs = dashboard.recent_test_runs()
@@ -105,7 +108,7 @@ def dashboard_context(now: datetime) -> dict:
             *_gates(dashboard.recent_gates()),
             _test_runs(test_runs),
             _lint(dashboard.lint_scores()),
-            _prices(),
+            *(build() for build in _extra_sections),
         ],
         "test_runs": test_runs[::-1][:LATEST_TEST_RUNS_LISTED],
         "verification": dashboard.last_verification(),

@@ -5,12 +5,14 @@ with the same run id, the final outcome and the results. A session killed in bet
 leaves only the first, which the admin and the dashboard show as interrupted. Recording
 never changes pytest's exit status: when the main database is missing, unreachable or
 not migrated, the plugin prints one warning and the tests go on. ``AUDIT_RECORD_TEST_RUNS=0``
-turns it off. The recorder itself lives in ``audit.test_run_recorder``.
+turns it off. The recorder itself lives in ``audit.pytest_recorder``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 import pytest
 
@@ -32,6 +34,22 @@ def pytest_configure(config: pytest.Config) -> None:
     """Attach a recorder to this session's config (inner pytester sessions get their own)."""
     if recording_wanted(config):
         # Imported here, not at the top: -p plugins load before pytest-cov starts measuring.
-        from audit.test_run_recorder import SessionRecorder  # pylint: disable=import-outside-toplevel
+        from audit.pytest_recorder import SessionRecorder  # pylint: disable=import-outside-toplevel
 
         config.pluginmanager.register(SessionRecorder(config), PLUGIN_NAME)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def audit_test_run_started(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Write the session's ``started`` event before its first test runs.
+
+    pytest-django blocks database access outside tests; its documented
+    ``django_db_blocker`` fixture lets this one write through its own connection.
+    """
+    recorder = request.config.pluginmanager.get_plugin(PLUGIN_NAME)
+    if recorder is not None:
+        if request.config.pluginmanager.has_plugin("django"):
+            recorder.record_start(request.getfixturevalue("django_db_blocker").unblock)
+        else:
+            recorder.record_start(contextlib.nullcontext)
+    yield

@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
+from audit.admin_mixins import ReadOnlyAdminMixin
 from audit.context import new_run_id
 from audit.models import Kind, Outcome
 from audit.services import record_event
@@ -13,7 +14,7 @@ from .services import product_refresh
 from .sync_run_admin import SyncRunAdmin  # noqa: F401  # pylint: disable=unused-import  # registers itself
 
 
-class ProductImageInline(admin.TabularInline):
+class ProductImageInline(ReadOnlyAdminMixin, admin.TabularInline):
     """The product's images as stored, read-only: the sync owns them."""
 
     model = ProductImage
@@ -21,9 +22,6 @@ class ProductImageInline(admin.TabularInline):
     can_delete = False
     fields = ("kind", "position", "status", "format", "width", "height", "bytes", "sha256", "source_url", "checked_at")
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Product)
@@ -82,19 +80,10 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProductChange)
-class ProductChangeAdmin(admin.ModelAdmin):
+class ProductChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Change history: read-only, it is the record of what each run changed."""
 
     list_display = ("changed_at", "product", "field", "old_value", "new_value", "run_id")
     list_filter = ("field",)
     search_fields = ("=run_id", "=product__id")
     list_select_related = ("product",)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -1,25 +1,73 @@
-"""The catalog's settings, read late (so tests can override them) and parsed in one place."""
+"""The catalog's settings: the one place their defaults are written, read late and parsed.
 
+``config/settings.py`` passes a ``DUMMYJSON_*`` or ``CATALOG_*`` environment variable
+through as text only when it is set; everything else comes from ``DEFAULTS`` here.
+Read late (``getattr`` on each call), so tests can override any of them.
+"""
+
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-DEFAULT_BASE_URL = "https://dummyjson.com"
-DEFAULT_TIMEOUT = "3.05,10"
-DEFAULT_IMAGE_FORMATS = ("JPEG", "PNG", "WEBP")
-DEFAULT_MAX_IMAGE_BYTES = 5 * 1024 * 1024
-DEFAULT_IMAGE_MAX_AGE = 7 * 24 * 3600
-DEFAULT_PRODUCT_TTL = 24 * 3600
+# The image formats a student may name, as Pillow spells them.
+KNOWN_IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
+# Names people write that Pillow spells differently.
+IMAGE_FORMAT_ALIASES = {"JPG": "JPEG", "JFIF": "JPEG"}
+
+DEFAULTS: dict[str, Any] = {
+    "DUMMYJSON_BASE_URL": "https://dummyjson.com",
+    "DUMMYJSON_TIMEOUT": "3.05,10",  # connect, read; seconds
+    "DUMMYJSON_RETRIES": 3,
+    "DUMMYJSON_BACKOFF": 0.5,  # seconds
+    "DUMMYJSON_DEADLINE": 30.0,  # seconds
+    "CATALOG_IMAGE_HOSTS": "cdn.dummyjson.com",
+    "CATALOG_IMAGE_FORMATS": "JPEG,PNG,WEBP",
+    "CATALOG_MAX_IMAGE_BYTES": 5 * 1024 * 1024,
+    "CATALOG_IMAGE_MAX_AGE": 7 * 24 * 3600,  # seconds
+    "CATALOG_TTL": 24 * 3600,  # seconds
+    # The publish gate (catalog/quality); an empty CATALOG_EXPECTATIONS_FILE turns golden checks off.
+    "CATALOG_EXPECTATIONS_FILE": str(Path(__file__).resolve().parent / "expectations.json"),
+    "CATALOG_DRIFT_P_VALUE": 0.05,  # family-wise: shared by the fields tested (Bonferroni)
+    "CATALOG_DRIFT_DISTANCE": 0.1,  # normalized Wasserstein and Jensen-Shannon, as Evidently
+    "CATALOG_DRIFT_SMALL_SAMPLE": 1000,  # reference rows up to which KS and chi-squared decide
+    "CATALOG_DATASET_DRIFT_SHARE": 0.5,  # the share of drifted fields that is dataset drift
+    "CATALOG_MAX_VOLUME_DROP": 0.1,  # a complete listing may shrink by this share of the reference
+    "CATALOG_MAX_PRICE_CHANGE_SHARE": 0.2,  # the share of published products whose price may change
+    "CATALOG_MAX_MISSING_INCREASE": 0.05,  # how much more often a required field may be missing
+}
+# The checked-in golden records.
+DEFAULT_EXPECTATIONS_FILE = Path(DEFAULTS["CATALOG_EXPECTATIONS_FILE"])
+
+
+def setting(name: str) -> Any:
+    """The setting's current value, or its default."""
+    return getattr(settings, name, DEFAULTS[name])
+
+
+def _number(name: str, kind: type[int] | type[float]) -> Any:
+    value = setting(name)
+    try:
+        return kind(value)
+    except (TypeError, ValueError) as error:
+        noun = "a whole number" if kind is int else "a number"
+        raise ImproperlyConfigured(f"{name} must be {noun}, got {value!r}") from error
+
+
+def _names(value: str | Iterable[str]) -> list[str]:
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return [str(item).strip() for item in items if str(item).strip()]
 
 
 def base_url() -> str:
     """The DummyJSON API root, without a trailing slash."""
-    return str(getattr(settings, "DUMMYJSON_BASE_URL", DEFAULT_BASE_URL)).rstrip("/")
+    return str(setting("DUMMYJSON_BASE_URL")).rstrip("/")
 
 
-def parse_timeout(value: str | tuple | list) -> tuple[float, float]:
+def parse_timeout(value: str | tuple[float, float] | list[float]) -> tuple[float, float]:
     """``"connect,read"`` seconds as a pair of positive numbers."""
     parts = value.split(",") if isinstance(value, str) else list(value)
     try:
@@ -35,45 +83,65 @@ def parse_timeout(value: str | tuple | list) -> tuple[float, float]:
 
 def timeout() -> tuple[float, float]:
     """The (connect, read) timeout of every request."""
-    return parse_timeout(getattr(settings, "DUMMYJSON_TIMEOUT", DEFAULT_TIMEOUT))
+    return parse_timeout(setting("DUMMYJSON_TIMEOUT"))
 
 
 def retries() -> int:
     """How many times a failed GET is tried again."""
-    return int(getattr(settings, "DUMMYJSON_RETRIES", 3))
+    return int(_number("DUMMYJSON_RETRIES", int))
 
 
 def backoff_factor() -> float:
     """Seconds of the first backoff; each retry doubles it."""
-    return float(getattr(settings, "DUMMYJSON_BACKOFF", 0.5))
+    return float(_number("DUMMYJSON_BACKOFF", float))
 
 
 def deadline() -> float:
     """Wall-clock seconds one response may take in all, however slowly its bytes trickle."""
-    return float(getattr(settings, "DUMMYJSON_DEADLINE", 30.0))
+    return float(_number("DUMMYJSON_DEADLINE", float))
+
+
+def image_format_names() -> list[str]:
+    """``CATALOG_IMAGE_FORMATS`` as written, upper-cased (unknown names included, for the system check)."""
+    return [name.upper() for name in _names(setting("CATALOG_IMAGE_FORMATS"))]
+
+
+def unknown_image_format_message(names: Iterable[str]) -> str | None:
+    """A clear message for names that are not image formats (``JPG`` gets its fix); None if all are known."""
+    unknown = [name for name in names if name not in KNOWN_IMAGE_FORMATS]
+    if not unknown:
+        return None
+    hints = [f"{name} (did you mean {IMAGE_FORMAT_ALIASES[name]}?)" for name in unknown if name in IMAGE_FORMAT_ALIASES]
+    plain = [name for name in unknown if name not in IMAGE_FORMAT_ALIASES]
+    return (
+        f"CATALOG_IMAGE_FORMATS names unknown formats: {', '.join(plain + hints)}; "
+        f"use some of {', '.join(KNOWN_IMAGE_FORMATS)}, comma-separated"
+    )
 
 
 def image_formats() -> frozenset[str]:
-    """Pillow format names an image may have (``JPEG``, ``PNG``, ``WEBP``)."""
-    formats = getattr(settings, "CATALOG_IMAGE_FORMATS", DEFAULT_IMAGE_FORMATS)
-    if isinstance(formats, str):
-        formats = formats.split(",")
-    return frozenset(fmt.strip().upper() for fmt in formats if fmt.strip())
+    """Pillow format names an image may have (``JPEG``, ``PNG``, ``WEBP``); a clear error for an unknown name."""
+    names = image_format_names()
+    if message := unknown_image_format_message(names):
+        raise ImproperlyConfigured(message)
+    if not names:
+        raise ImproperlyConfigured(f"CATALOG_IMAGE_FORMATS is empty; use some of {', '.join(KNOWN_IMAGE_FORMATS)}")
+    return frozenset(names)
 
 
 def max_image_bytes() -> int:
     """The largest image body the client reads before giving up."""
-    return int(getattr(settings, "CATALOG_MAX_IMAGE_BYTES", DEFAULT_MAX_IMAGE_BYTES))
+    return int(_number("CATALOG_MAX_IMAGE_BYTES", int))
 
 
 def image_max_age() -> float:
     """Seconds after which an intact image is revalidated upstream."""
-    return float(getattr(settings, "CATALOG_IMAGE_MAX_AGE", DEFAULT_IMAGE_MAX_AGE))
+    return float(_number("CATALOG_IMAGE_MAX_AGE", float))
 
 
 def product_ttl() -> float:
     """Seconds a product page trusts its stored copy before reading through to the source."""
-    return float(getattr(settings, "CATALOG_TTL", DEFAULT_PRODUCT_TTL))
+    return float(_number("CATALOG_TTL", float))
 
 
 def netloc_of(url: str) -> str:
@@ -89,75 +157,58 @@ def allowed_hosts(source_url: str | None = None) -> frozenset[str]:
     ``CATALOG_IMAGE_HOSTS`` entries match their host on any port, or exactly when
     they name a port; the API's own ``host:port`` is always allowed.
     """
-    hosts = getattr(settings, "CATALOG_IMAGE_HOSTS", ("cdn.dummyjson.com",))
-    if isinstance(hosts, str):
-        hosts = hosts.split(",")
-    entries = {host.strip().lower() for host in hosts if host.strip()}
+    entries = {host.lower() for host in _names(setting("CATALOG_IMAGE_HOSTS"))}
     entries.add(netloc_of(source_url or base_url()))
     return frozenset(entries)
 
 
-# The data-quality gate (catalog/quality). Every threshold is documented in the README.
-DEFAULT_EXPECTATIONS_FILE = Path(__file__).resolve().parent / "expectations.json"
-DEFAULT_DRIFT_P_VALUE = 0.05  # family-wise: divided by the number of fields tested (Bonferroni)
-DEFAULT_DRIFT_DISTANCE = 0.1  # normalized Wasserstein and Jensen-Shannon, as Evidently
-DEFAULT_DRIFT_SMALL_SAMPLE = 1000  # reference rows up to which KS and chi-squared decide
-DEFAULT_DATASET_DRIFT_SHARE = 0.5  # the share of drifted fields that is dataset drift
-DEFAULT_MAX_VOLUME_DROP = 0.1  # a complete listing may shrink by this share of the reference
-DEFAULT_MAX_PRICE_CHANGE_SHARE = 0.2  # the share of known products whose price may change
-DEFAULT_MAX_MISSING_INCREASE = 0.05  # how much more often a required field may be missing
-
-
 def expectations_file() -> Path | None:
     """The golden-records file every sync checks; None when the setting is empty (no golden checks)."""
-    value = getattr(settings, "CATALOG_EXPECTATIONS_FILE", DEFAULT_EXPECTATIONS_FILE)
+    value = setting("CATALOG_EXPECTATIONS_FILE")
     return Path(value) if str(value or "").strip() else None
 
 
-def _fraction(name: str, default: float) -> float:
-    value = getattr(settings, name, default)
-    try:
-        number = float(value)
-    except (TypeError, ValueError) as error:
-        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}") from error
+def _fraction(name: str) -> float:
+    number = float(_number(name, float))
     if not 0 <= number <= 1:
+        value = setting(name)
         raise ImproperlyConfigured(f"{name} must be between 0 and 1, got {value!r}")
     return number
 
 
 def drift_p_value() -> float:
     """Family-wise significance of the KS and chi-squared tests (split over the fields tested)."""
-    return _fraction("CATALOG_DRIFT_P_VALUE", DEFAULT_DRIFT_P_VALUE)
+    return _fraction("CATALOG_DRIFT_P_VALUE")
 
 
 def drift_distance() -> float:
     """Normalized Wasserstein / Jensen-Shannon distance above which a large sample's field drifted."""
-    return _fraction("CATALOG_DRIFT_DISTANCE", DEFAULT_DRIFT_DISTANCE)
+    return _fraction("CATALOG_DRIFT_DISTANCE")
 
 
 def drift_small_sample() -> int:
     """Reference rows up to which statistical tests decide; above, distances do."""
-    return int(getattr(settings, "CATALOG_DRIFT_SMALL_SAMPLE", DEFAULT_DRIFT_SMALL_SAMPLE))
+    return int(_number("CATALOG_DRIFT_SMALL_SAMPLE", int))
 
 
 def dataset_drift_share() -> float:
     """The share of drifted fields at which the whole data set drifted."""
-    return _fraction("CATALOG_DATASET_DRIFT_SHARE", DEFAULT_DATASET_DRIFT_SHARE)
+    return _fraction("CATALOG_DATASET_DRIFT_SHARE")
 
 
 def max_volume_drop() -> float:
     """The largest share by which a complete listing may shrink against the reference."""
-    return _fraction("CATALOG_MAX_VOLUME_DROP", DEFAULT_MAX_VOLUME_DROP)
+    return _fraction("CATALOG_MAX_VOLUME_DROP")
 
 
 def max_price_change_share() -> float:
     """The largest share of already published products whose price may change in one sync."""
-    return _fraction("CATALOG_MAX_PRICE_CHANGE_SHARE", DEFAULT_MAX_PRICE_CHANGE_SHARE)
+    return _fraction("CATALOG_MAX_PRICE_CHANGE_SHARE")
 
 
 def max_missing_increase() -> float:
     """How much the share of products missing a required field may grow against the reference."""
-    return _fraction("CATALOG_MAX_MISSING_INCREASE", DEFAULT_MAX_MISSING_INCREASE)
+    return _fraction("CATALOG_MAX_MISSING_INCREASE")
 
 
 def gate_thresholds() -> dict[str, float | int]:

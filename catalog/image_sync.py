@@ -19,7 +19,8 @@ from django.utils import timezone
 from audit.models import Outcome
 
 from . import conf
-from .client import DownloadResult, DummyJSONClient
+from .dummyjson import DummyJSONClient
+from .image_download import DownloadResult, download_image
 from .counts import Counts
 from .models import ImageStatus, ProductImage
 
@@ -62,8 +63,9 @@ def fetch_image(client: DummyJSONClient, image: ProductImage, *, now: datetime, 
     intact = file_matches(image)
     if intact and not due_for_revalidation(image, now=now, refresh=refresh):
         return None
-    return client.download_image(
+    return download_image(
         image.source_url,
+        transport=client.transport,
         product_id=image.product_id,
         kind=image.kind,
         position=image.position,

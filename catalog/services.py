@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from audit.context import run_context
 
-from .client import DummyJSONClient
+from .client_factory import shared_client
 from .image_sync import refresh_images
 from .models import Product
 from .persistence import save_page
@@ -34,24 +34,21 @@ def product_refresh(*, product_id: int, actor: str, run_id: str | None = None, i
     the product's ``last_synced_at``, which says the copy was confirmed just now.
     """
     with run_context(actor=actor, run_id=run_id) as context:
-        client = DummyJSONClient()
-        try:
-            raw = client.get_product(product_id)
-            stored = Product.objects.filter(id=product_id).first()
-            if raw is None:
-                return RefreshResult(stored, source_ok=False, message="the source did not return the product")
-            if raw.get("id") != product_id:
-                return RefreshResult(stored, source_ok=False, message="the source answered with another product")
-            result = validate_product(raw)
-            if not isinstance(result, CleanProduct):
-                record_violations(product_id, raw, result)
-                save_page([], {product_id: result}, run_id=context.run_id)
-                return RefreshResult(Product.objects.filter(id=product_id).first(), True, "the source data is invalid")
-            counts = save_page([result], {}, run_id=context.run_id)
-            if counts.unchanged:
-                Product.objects.filter(id=product_id).update(last_synced_at=timezone.now())
-            if images:
-                refresh_images(client, [product_id], concurrency=REFRESH_CONCURRENCY)
-            return RefreshResult(Product.objects.get(id=product_id), source_ok=True)
-        finally:
-            client.close()
+        client = shared_client()
+        raw = client.get_product(product_id)
+        stored = Product.objects.filter(id=product_id).first()
+        if raw is None:
+            return RefreshResult(stored, source_ok=False, message="the source did not return the product")
+        if raw.get("id") != product_id:
+            return RefreshResult(stored, source_ok=False, message="the source answered with another product")
+        result = validate_product(raw)
+        if not isinstance(result, CleanProduct):
+            record_violations(product_id, raw, result)
+            save_page([], {product_id: result}, run_id=context.run_id)
+            return RefreshResult(Product.objects.filter(id=product_id).first(), True, "the source data is invalid")
+        counts = save_page([result], {}, run_id=context.run_id)
+        if counts.unchanged:
+            Product.objects.filter(id=product_id).update(last_synced_at=timezone.now())
+        if images:
+            refresh_images(client, [product_id], concurrency=REFRESH_CONCURRENCY)
+        return RefreshResult(Product.objects.get(id=product_id), source_ok=True)

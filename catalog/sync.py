@@ -27,7 +27,8 @@ from audit.provenance import code_version, package_versions
 from audit.services import record_event
 
 from . import conf
-from .client import DummyJSONClient, SourceError
+from .client_factory import shared_client
+from .dummyjson import DummyJSONClient, SourceError
 from .image_sync import ImageCounts, ImageDownloads
 from .models import RunStatus, SyncRun
 from .persistence import PageCounts, save_page, unpublish_missing
@@ -190,7 +191,7 @@ def product_sync(  # pylint: disable=too-many-arguments
 
 def _run(summary: SyncSummary, progress: ProgressCallback, *, golden: list[GoldenRecord], accepted_by: str) -> None:
     options = summary.options
-    client = DummyJSONClient(base_url=options.base_url, max_parallel_requests=options.concurrency)
+    client = shared_client(base_url=options.base_url, max_parallel_requests=options.concurrency)
     _abandon_stale_runs()
     run = SyncRun.objects.create(
         run_id=summary.run_id,
@@ -199,24 +200,21 @@ def _run(summary: SyncSummary, progress: ProgressCallback, *, golden: list[Golde
         complete_listing=options.complete_listing,
     )
     try:
-        try:
-            run.listing_read_whole = _stage(run, client, summary, progress, golden=golden)
-            run.save(update_fields=["listing_read_whole"])
-            if summary.status == STATUS_COULD_NOT_RUN:
-                return
-            summary.gate = gate_run(
-                run=run,
-                golden=golden,
-                reference_run_id=options.reference,
-                accepted_by=(accepted_by or "unknown") if options.accept_drift else "",
-            )
-            if summary.gate.held:
-                summary.status = STATUS_HELD
-                return
-            _publish(run, client, summary)
-            run.status = RunStatus.PUBLISHED
-        finally:
-            client.close()
+        run.listing_read_whole = _stage(run, client, summary, progress, golden=golden)
+        run.save(update_fields=["listing_read_whole"])
+        if summary.status == STATUS_COULD_NOT_RUN:
+            return
+        summary.gate = gate_run(
+            run=run,
+            golden=golden,
+            reference_run_id=options.reference,
+            accepted_by=(accepted_by or "unknown") if options.accept_drift else "",
+        )
+        if summary.gate.held:
+            summary.status = STATUS_HELD
+            return
+        _publish(run, client, summary)
+        run.status = RunStatus.PUBLISHED
     finally:
         _finish(run)
 

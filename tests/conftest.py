@@ -3,7 +3,7 @@
 import pytest
 from django.core.cache import cache
 
-from catalog.client import DummyJSONClient
+from catalog.client import new_client
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +28,7 @@ def api(httpserver, settings):
 @pytest.fixture
 def dummyjson(api):  # pylint: disable=unused-argument
     """A client pointed at the ``api`` server; closed after the test."""
-    client = DummyJSONClient()
+    client = new_client()
     yield client
     client.close()
 

@@ -18,7 +18,7 @@ from django.db import connections
 from audit.chain import verify_chain
 from audit.databases import temporary_alias
 from audit.models import AuditEvent
-from audit.test_runs import DATABASE_URL_ENV
+from audit.main_database_writer import DATABASE_URL_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN = ("-p", "audit.pytest_plugin", "-p", "no:django", "-p", "no:cacheprovider")

@@ -1,6 +1,11 @@
 """System checks catch bad catalog settings at start-up, with ids to look up."""
 
+from pathlib import Path
+
 import pytest
+from django.conf import settings as django_settings
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 from django.core.exceptions import ImproperlyConfigured
 
 from catalog import conf
@@ -47,3 +52,44 @@ def test_allowed_hosts_always_include_the_api_host(settings):
     settings.CATALOG_IMAGE_HOSTS = "cdn.dummyjson.com, images.example:8443"
 
     assert conf.allowed_hosts() == frozenset({"cdn.dummyjson.com", "images.example:8443", "127.0.0.1:8001"})
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            "dummyjson.com",
+            "DUMMYJSON_BASE_URL: the base URL 'dummyjson.com' must start with http:// or https://; "
+            "did you mean 'https://dummyjson.com'?",
+        ),
+        ("https://:443", "DUMMYJSON_BASE_URL: the base URL 'https://:443' has no host name"),
+    ],
+)
+def test_a_base_url_without_scheme_or_host_says_how_to_fix_it(settings, value, message):
+    settings.DUMMYJSON_BASE_URL = value
+
+    assert [error.msg for error in check_catalog_settings()] == [message]
+
+
+def test_an_unknown_image_format_names_the_known_ones_and_the_fix_for_jpg(settings):
+    settings.CATALOG_IMAGE_FORMATS = "jpg,PNG,BMP"
+
+    with pytest.raises(ImproperlyConfigured) as raised:
+        conf.image_formats()
+    assert str(raised.value) == (
+        "CATALOG_IMAGE_FORMATS names unknown formats: BMP, JPG (did you mean JPEG?); "
+        "use some of JPEG, PNG, WEBP, GIF, comma-separated"
+    )
+
+
+def test_the_check_command_reports_a_bad_setting(settings):
+    settings.CATALOG_IMAGE_FORMATS = "TIFF"
+
+    with pytest.raises(SystemCheckError, match="catalog.E003"):
+        call_command("check")
+
+
+def test_settings_py_repeats_no_catalog_default():
+    text = (Path(django_settings.BASE_DIR) / "config" / "settings.py").read_text()
+
+    assert [value for value in ("3.05,10", "cdn.dummyjson.com", "JPEG,PNG,WEBP") if value in text] == []

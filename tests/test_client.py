@@ -5,6 +5,7 @@ import requests
 
 from audit.models import AuditEvent
 from catalog import client as client_module
+from catalog import retry_policy
 from catalog.client import SourceError
 from tests import payloads
 
@@ -60,7 +61,9 @@ def test_get_product_returns_none_on_404_and_does_not_retry(api, dummyjson):
 
 
 def test_get_product_returns_none_on_timeout(dummyjson, mocker):
-    send = mocker.patch.object(dummyjson.session, "get", side_effect=requests.exceptions.ReadTimeout("read timed out"))
+    send = mocker.patch.object(
+        dummyjson.transport.session, "get", side_effect=requests.exceptions.ReadTimeout("read timed out")
+    )
 
     assert dummyjson.get_product(1) is None
     assert send.call_count == 1
@@ -70,7 +73,9 @@ def test_get_product_returns_none_on_timeout(dummyjson, mocker):
 
 
 def test_get_product_retries_connection_errors_then_returns_none(dummyjson, mocker):
-    send = mocker.patch.object(dummyjson.session, "get", side_effect=requests.exceptions.ConnectionError("refused"))
+    send = mocker.patch.object(
+        dummyjson.transport.session, "get", side_effect=requests.exceptions.ConnectionError("refused")
+    )
 
     assert dummyjson.get_product(1) is None
     assert send.call_count == 4
@@ -93,47 +98,47 @@ def test_get_product_recovers_when_server_errors_give_way(api, dummyjson):
 def test_get_product_gives_up_after_the_configured_retries(api, dummyjson, settings):
     settings.DUMMYJSON_RETRIES = 2
     api.expect_request("/products/7").respond_with_data("down", status=502)
-    client = client_module.DummyJSONClient()
+    client = client_module.new_client()
 
     assert client.get_product(7) is None
     assert len(api.log) == 3
     assert len(events()) == 3
-    assert dummyjson.retries == 3
+    assert dummyjson.transport.retries == 3
 
 
 def test_429_waits_as_long_as_retry_after_says(api, dummyjson, mocker):
-    dummyjson.sleep = mocker.Mock()
+    dummyjson.transport.sleep = mocker.Mock()
     api.expect_ordered_request("/products/7").respond_with_json(RATE_LIMITED, status=429, headers={"Retry-After": "2"})
     api.expect_ordered_request("/products/7").respond_with_json(payloads.product())
 
     assert dummyjson.get_product(7)["id"] == 7
-    dummyjson.sleep.assert_called_once_with(2.0)
+    dummyjson.transport.sleep.assert_called_once_with(2.0)
     assert events()[0].details == {"retry_in_s": 2.0}
 
 
 def test_retry_after_is_honoured_only_up_to_the_cap(api, dummyjson, mocker):
-    dummyjson.sleep = mocker.Mock()
+    dummyjson.transport.sleep = mocker.Mock()
     api.expect_ordered_request("/products/7").respond_with_json(
         RATE_LIMITED, status=429, headers={"Retry-After": "3600"}
     )
     api.expect_ordered_request("/products/7").respond_with_json(payloads.product())
 
     dummyjson.get_product(7)
-    dummyjson.sleep.assert_called_once_with(client_module.RETRY_AFTER_CAP_SECONDS)
+    dummyjson.transport.sleep.assert_called_once_with(retry_policy.RETRY_AFTER_CAP_SECONDS)
 
 
 def test_backoff_grows_between_retries(api, mocker, settings):
     settings.DUMMYJSON_BACKOFF = 0.5
-    client = client_module.DummyJSONClient()
-    client.sleep = mocker.Mock()
+    client = client_module.new_client()
+    client.transport.sleep = mocker.Mock()
     api.expect_request("/products/7").respond_with_data("down", status=503)
 
     client.get_product(7)
-    delays = [call.args[0] for call in client.sleep.call_args_list]
+    delays = [call.args[0] for call in client.transport.sleep.call_args_list]
     assert len(delays) == 3
     assert delays[0] == 0  # urllib3's policy: the first retry is immediate
-    assert 1.0 <= delays[1] <= 1.0 + client_module.BACKOFF_JITTER_SECONDS
-    assert 2.0 <= delays[2] <= 2.0 + client_module.BACKOFF_JITTER_SECONDS
+    assert 1.0 <= delays[1] <= 1.0 + retry_policy.BACKOFF_JITTER_SECONDS
+    assert 2.0 <= delays[2] <= 2.0 + retry_policy.BACKOFF_JITTER_SECONDS
 
 
 def test_other_4xx_are_not_retried(api, dummyjson):
@@ -160,22 +165,22 @@ def test_a_body_of_the_wrong_shape_returns_none(api, dummyjson, body):
     assert events()[0].message == "body is not of the expected shape"
 
 
-def test_get_product_price_returns_none_when_the_price_is_not_a_number(api, dummyjson):
+def test_get_product_price_returns_none_when_the_price_is_not_a_number(api):
     api.expect_request("/products/7").respond_with_json(payloads.product(price="12.49"))
 
-    assert dummyjson.get_product_price(7) is None
+    assert client_module.get_product_price(7) is None
 
 
-def test_get_product_price_returns_none_when_the_product_is_missing(api, dummyjson):
+def test_get_product_price_returns_none_when_the_product_is_missing(api):
     api.expect_request("/products/999").respond_with_json(NOT_FOUND, status=404)
 
-    assert dummyjson.get_product_price(999) is None
+    assert client_module.get_product_price(999) is None
 
 
-def test_get_product_images_returns_none_when_images_are_not_a_list_of_urls(api, dummyjson):
+def test_get_product_images_returns_none_when_images_are_not_a_list_of_urls(api):
     api.expect_request("/products/7").respond_with_json(payloads.product(images="1.webp"))
 
-    assert dummyjson.get_product_images(7) is None
+    assert client_module.get_product_images(7) is None
 
 
 def test_iter_products_advances_by_the_count_returned_not_the_count_asked(api, dummyjson):
@@ -232,7 +237,7 @@ def test_get_categories_returns_the_list(api, dummyjson):
     api.expect_request("/products/categories").respond_with_json(categories)
 
     assert dummyjson.get_categories() == categories
-    assert client_module.get_categories() == categories
+    assert client_module.shared_client().get_categories() == categories
 
 
 def test_get_categories_returns_none_on_a_server_error(api, dummyjson):
@@ -252,18 +257,18 @@ def test_every_request_the_server_receives_is_one_audit_event(api, dummyjson):
 
 
 def test_default_client_is_shared_until_settings_change(settings):
-    first = client_module.default_client()
-    assert client_module.default_client() is first
+    first = client_module.shared_client()
+    assert client_module.shared_client() is first
     settings.DUMMYJSON_BASE_URL = "http://127.0.0.1:9"
-    assert client_module.default_client() is not first
-    assert client_module.default_client().base_url == "http://127.0.0.1:9"
+    assert client_module.shared_client() is not first
+    assert client_module.shared_client().base_url == "http://127.0.0.1:9"
 
 
 def test_proxy_variables_are_read_once_when_the_client_is_made(monkeypatch):
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     monkeypatch.setenv("NO_PROXY", "")
 
-    client = client_module.DummyJSONClient(base_url="https://dummyjson.com")
+    client = client_module.new_client(base_url="https://dummyjson.com")
 
-    assert client.session.proxies["https"] == "http://proxy.internal:3128"
-    assert client.session.trust_env is False
+    assert client.transport.session.proxies["https"] == "http://proxy.internal:3128"
+    assert client.transport.session.trust_env is False

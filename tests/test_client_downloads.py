@@ -11,6 +11,8 @@ from werkzeug import Response
 
 from audit.models import AuditEvent
 from catalog import client as client_module
+from catalog.image_download import download_image
+from catalog.transport import MAX_REDIRECTS
 from tests import payloads
 
 pytestmark = pytest.mark.django_db
@@ -36,8 +38,11 @@ def test_download_image_stores_the_bytes_under_a_name_made_from_id_and_position(
         body, content_type="image/webp"
     )
 
-    result = dummyjson.download_image(
-        api.url_for("/product-images/beauty/lip-tint/whatever.webp"), product_id=7, position=2
+    result = download_image(
+        api.url_for("/product-images/beauty/lip-tint/whatever.webp"),
+        transport=dummyjson.transport,
+        product_id=7,
+        position=2,
     )
 
     assert (result.outcome, result.name, result.format, result.width, result.height) == (
@@ -55,7 +60,9 @@ def test_download_image_stores_the_bytes_under_a_name_made_from_id_and_position(
 def test_the_thumbnail_is_stored_as_thumbnail(api, dummyjson, settings):
     api.expect_request("/t.png").respond_with_data(payloads.image_bytes("PNG"), content_type="image/png")
 
-    result = dummyjson.download_image(api.url_for("/t.png"), product_id=7, kind="thumbnail", position=0)
+    result = download_image(
+        api.url_for("/t.png"), transport=dummyjson.transport, product_id=7, kind="thumbnail", position=0
+    )
 
     assert result.name == "products/7/thumbnail.png"
     assert media_files(settings) == ["products/7/thumbnail.png"]
@@ -64,13 +71,13 @@ def test_the_thumbnail_is_stored_as_thumbnail(api, dummyjson, settings):
 def test_the_stored_extension_follows_the_bytes_not_the_url(api, dummyjson):
     api.expect_request("/1.jpg").respond_with_data(payloads.image_bytes("PNG"), content_type="image/jpeg")
 
-    assert dummyjson.download_image(api.url_for("/1.jpg"), product_id=3).name == "products/3/1.png"
+    assert download_image(api.url_for("/1.jpg"), transport=dummyjson.transport, product_id=3).name == "products/3/1.png"
 
 
 def test_bytes_that_are_not_an_image_are_rejected_and_nothing_is_stored(api, dummyjson, settings):
     api.expect_request("/1.webp").respond_with_data(b"<html>Not found</html>", content_type="image/webp")
 
-    result = dummyjson.download_image(api.url_for("/1.webp"), product_id=3)
+    result = download_image(api.url_for("/1.webp"), transport=dummyjson.transport, product_id=3)
 
     assert result.outcome == "invalid" and result.message.startswith("not a readable image")
     assert not result.stored
@@ -81,7 +88,7 @@ def test_bytes_that_are_not_an_image_are_rejected_and_nothing_is_stored(api, dum
 def test_a_truncated_image_is_rejected(api, dummyjson, settings):
     api.expect_request("/1.jpg").respond_with_data(payloads.image_bytes("JPEG", (64, 64))[:200])
 
-    assert dummyjson.download_image(api.url_for("/1.jpg"), product_id=3).outcome == "invalid"
+    assert download_image(api.url_for("/1.jpg"), transport=dummyjson.transport, product_id=3).outcome == "invalid"
     assert media_files(settings) == []
 
 
@@ -89,7 +96,7 @@ def test_a_format_outside_the_setting_is_rejected(api, dummyjson, settings):
     settings.CATALOG_IMAGE_FORMATS = ["JPEG", "PNG"]
     api.expect_request("/1.webp").respond_with_data(payloads.image_bytes("WEBP"))
 
-    result = dummyjson.download_image(api.url_for("/1.webp"), product_id=3)
+    result = download_image(api.url_for("/1.webp"), transport=dummyjson.transport, product_id=3)
 
     assert (result.outcome, result.message) == ("invalid", "WEBP is not an allowed format (JPEG, PNG)")
     assert media_files(settings) == []
@@ -98,7 +105,7 @@ def test_a_format_outside_the_setting_is_rejected(api, dummyjson, settings):
 def test_an_unchanged_image_answers_304_and_nothing_is_written(api, dummyjson, settings):
     api.expect_request("/1.webp", headers={"If-None-Match": '"v1"'}).respond_with_data(b"", status=304)
 
-    result = dummyjson.download_image(api.url_for("/1.webp"), product_id=3, etag='"v1"')
+    result = download_image(api.url_for("/1.webp"), transport=dummyjson.transport, product_id=3, etag='"v1"')
 
     assert (result.outcome, result.etag, result.stored) == ("not_modified", '"v1"', False)
     assert media_files(settings) == []
@@ -129,7 +136,7 @@ def test_a_host_outside_the_allow_list_is_refused_before_any_request(api, dummyj
     # Same server, other name: it would answer, so an empty log proves nothing was sent.
     url = f"http://localhost:{api.port}/1.webp"
 
-    result = dummyjson.download_image(url, product_id=3)
+    result = download_image(url, transport=dummyjson.transport, product_id=3)
 
     assert (result.outcome, result.message) == ("blocked", "host 'localhost' is not in CATALOG_IMAGE_HOSTS")
     assert not api.log
@@ -142,7 +149,10 @@ def test_a_host_in_catalog_image_hosts_is_allowed(api, dummyjson, settings):
     settings.CATALOG_IMAGE_HOSTS = ["cdn.dummyjson.com", "localhost"]
     api.expect_request("/1.png").respond_with_data(payloads.image_bytes("PNG"))
 
-    assert dummyjson.download_image(f"http://localhost:{api.port}/1.png", product_id=3).outcome == "ok"
+    assert (
+        download_image(f"http://localhost:{api.port}/1.png", transport=dummyjson.transport, product_id=3).outcome
+        == "ok"
+    )
 
 
 @pytest.mark.parametrize(
@@ -159,7 +169,7 @@ def test_a_host_in_catalog_image_hosts_is_allowed(api, dummyjson, settings):
     ],
 )
 def test_other_schemes_and_hosts_are_blocked(dummyjson, url, message):
-    result = dummyjson.download_image(url, product_id=3)
+    result = download_image(url, transport=dummyjson.transport, product_id=3)
 
     assert (result.outcome, result.message) == ("blocked", message)
 
@@ -168,7 +178,7 @@ def test_a_redirect_to_a_disallowed_host_is_not_followed(api, dummyjson, setting
     target = f"http://localhost:{api.port}/stolen.webp"
     api.expect_request("/1.webp").respond_with_data("", status=302, headers={"Location": target})
 
-    result = dummyjson.download_image(api.url_for("/1.webp"), product_id=3)
+    result = download_image(api.url_for("/1.webp"), transport=dummyjson.transport, product_id=3)
 
     assert result.outcome == "blocked"
     assert len(api.log) == 1
@@ -181,16 +191,19 @@ def test_a_redirect_within_allowed_hosts_is_followed(api, dummyjson):
     api.expect_request("/old/1.webp").respond_with_data("", status=301, headers={"Location": "/new/1.webp"})
     api.expect_request("/new/1.webp").respond_with_data(payloads.image_bytes("WEBP"))
 
-    assert dummyjson.download_image(api.url_for("/old/1.webp"), product_id=3).name == "products/3/1.webp"
+    assert (
+        download_image(api.url_for("/old/1.webp"), transport=dummyjson.transport, product_id=3).name
+        == "products/3/1.webp"
+    )
 
 
 def test_a_redirect_loop_ends(api, dummyjson):
     api.expect_request("/loop").respond_with_data("", status=302, headers={"Location": "/loop"})
 
-    result = dummyjson.download_image(api.url_for("/loop"), product_id=3)
+    result = download_image(api.url_for("/loop"), transport=dummyjson.transport, product_id=3)
 
     assert (result.outcome, result.message) == ("http_error", "more than 5 redirects")
-    assert len(api.log) == client_module.MAX_REDIRECTS + 1
+    assert len(api.log) == MAX_REDIRECTS + 1
 
 
 @pytest.mark.parametrize("path", ["/a/../../../etc/1.webp", "/a/..%2F..%2Fevil/1.webp", "/a/%2e%2e/x/..%2f1.webp"])
@@ -199,7 +212,7 @@ def test_dot_dot_and_encoded_slashes_in_the_url_cannot_place_a_file_outside_medi
 ):
     api.expect_request(re.compile(".*")).respond_with_data(payloads.image_bytes("WEBP"))
 
-    result = dummyjson.download_image(f"{api.url_for('')}{path.lstrip('/')}", product_id=3)
+    result = download_image(f"{api.url_for('')}{path.lstrip('/')}", transport=dummyjson.transport, product_id=3)
 
     assert result.name == "products/3/1.webp"
     everything = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
@@ -220,7 +233,7 @@ def test_a_declared_oversized_body_is_refused_without_reading_it(api, dummyjson,
         Response(offer_fifty_mib(), headers={"Content-Length": str(FIFTY_MIB)}, content_type="image/webp")
     )
 
-    result = dummyjson.download_image(api.url_for("/big.webp"), product_id=3)
+    result = download_image(api.url_for("/big.webp"), transport=dummyjson.transport, product_id=3)
 
     assert (result.outcome, result.size) == ("too_large", 0)
     assert result.message == f"declares {FIFTY_MIB} bytes, over {1024 * 1024}"
@@ -238,7 +251,7 @@ def test_a_streamed_oversized_body_stops_reading_past_the_cap(api, dummyjson, se
 
     api.expect_request("/big.webp").respond_with_response(Response(stream_fifty_mib(), content_type="image/webp"))
 
-    result = dummyjson.download_image(api.url_for("/big.webp"), product_id=3)
+    result = download_image(api.url_for("/big.webp"), transport=dummyjson.transport, product_id=3)
 
     assert result.outcome == "too_large"
     assert result.message == f"body passed {1024 * 1024} bytes; stopped reading"
@@ -248,7 +261,7 @@ def test_a_streamed_oversized_body_stops_reading_past_the_cap(api, dummyjson, se
 
 def test_a_server_that_never_answers_times_out(api, dummyjson, settings):
     settings.DUMMYJSON_TIMEOUT = "1,0.3"
-    client = client_module.DummyJSONClient()
+    client = client_module.new_client()
     released = threading.Event()
     api.expect_request("/products/7").respond_with_handler(lambda request: released.wait(2) and Response("late"))
 
@@ -259,12 +272,12 @@ def test_a_server_that_never_answers_times_out(api, dummyjson, settings):
 
     assert elapsed < 1.5
     assert AuditEvent.objects.get().outcome == "timeout"
-    assert dummyjson.timeout == (2.0, 2.0)
+    assert dummyjson.transport.timeout == (2.0, 2.0)
 
 
 def test_a_trickling_download_is_stopped_by_the_wall_clock_deadline(api, settings):
     settings.DUMMYJSON_DEADLINE = 0.5
-    client = client_module.DummyJSONClient()
+    client = client_module.new_client()
 
     def trickle():
         for _ in range(100):
@@ -274,7 +287,7 @@ def test_a_trickling_download_is_stopped_by_the_wall_clock_deadline(api, setting
     api.expect_request("/slow.webp").respond_with_response(Response(trickle(), content_type="image/webp"))
 
     started = time.monotonic()
-    result = client.download_image(api.url_for("/slow.webp"), product_id=3)
+    result = download_image(api.url_for("/slow.webp"), transport=client.transport, product_id=3)
 
     assert (result.outcome, result.message) == ("timeout", "body not complete within 0.5 s")
     assert time.monotonic() - started < 2.0
@@ -284,7 +297,7 @@ def test_a_body_that_cannot_be_stored_is_recorded_as_an_error(api, dummyjson, mo
     api.expect_request("/1.png").respond_with_data(payloads.image_bytes("PNG"))
     mocker.patch("catalog.storage.AtomicFileSystemStorage._save", side_effect=OSError("disk full"))
 
-    result = dummyjson.download_image(api.url_for("/1.png"), product_id=3)
+    result = download_image(api.url_for("/1.png"), transport=dummyjson.transport, product_id=3)
 
     assert (result.outcome, result.message) == ("error", "could not check or store the body: disk full")
     assert outcomes() == [("download", "error")]

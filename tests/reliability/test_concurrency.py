@@ -1,4 +1,5 @@
 """Page views while a sync writes: never an error, on SQLite (WAL, short transactions) and PostgreSQL."""
+
 import pytest
 from django.urls import reverse
 

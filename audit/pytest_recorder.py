@@ -1,6 +1,10 @@
 """The recorder behind ``audit.pytest_plugin``: counts a session's results and writes its test_run events.
 
 Imported only once a session is configured, after pytest-cov has started measuring.
+It uses only what pytest and pytest-django document: the ``started`` event is written
+by a session fixture through pytest-django's ``django_db_blocker`` fixture (before the
+first test runs), the completing one at ``pytest_unconfigure``, once pytest-django has
+lifted its block on database access.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import re
 import socket
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 from uuid import uuid4
@@ -46,16 +52,6 @@ def failure_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
     return ERROR_LINE_MARK.sub("", line)[:REASON_MAX_LENGTH]
 
 
-def _database_access_allowed(config: pytest.Config) -> contextlib.AbstractContextManager:
-    """pytest-django blocks database access outside tests; the recorder is not a test."""
-    try:
-        from pytest_django.plugin import blocking_manager_key  # pylint: disable=import-outside-toplevel
-    except ImportError:
-        return contextlib.nullcontext()
-    blocker = config.stash.get(blocking_manager_key, None)
-    return blocker.unblock() if blocker is not None else contextlib.nullcontext()
-
-
 def _django_ready() -> None:
     # pytest-django sets Django up before sessions start; without it (``-p no:django``)
     # DJANGO_SETTINGS_MODULE still names the settings.
@@ -78,6 +74,15 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
+@dataclass(frozen=True)
+class SessionEnd:
+    """How the session ended, noted at ``pytest_sessionfinish`` and written at unconfigure."""
+
+    exit_status: int
+    finished_at: str
+    duration_s: float
+
+
 class SessionRecorder:
     """Counts one session's results and writes its ``started`` and completing events."""
 
@@ -91,16 +96,20 @@ class SessionRecorder:
         self.started_seq: int | None = None
         self.started_monotonic = time.monotonic()
         self.failed_to_record = False
+        self.end: SessionEnd | None = None
 
     def pytest_sessionstart(self) -> None:
-        """Write the ``started`` event before pytest-django creates the test database."""
+        """Gather where, when and with which code, and the main database's settings.
+
+        Runs before pytest-django points the default connection at the test database.
+        """
         self.started_monotonic = time.monotonic()
         try:
             _django_ready()
-            from audit import test_runs  # pylint: disable=import-outside-toplevel
+            from audit import main_database_writer  # pylint: disable=import-outside-toplevel
             from audit.provenance import code_version, package_versions  # pylint: disable=import-outside-toplevel
 
-            self.database = test_runs.main_database_settings()
+            self.database = main_database_writer.main_database_settings()
             self.context = {
                 "started_at": _now(),
                 "args": list(self.config.invocation_params.args),
@@ -113,8 +122,13 @@ class SessionRecorder:
             }
         except Exception as error:  # pylint: disable=broad-exception-caught
             self._warn(error)
+
+    def record_start(self, database_access: Callable[[], contextlib.AbstractContextManager[Any]]) -> None:
+        """Write the ``started`` event once, inside ``database_access()`` (the session fixture's unblock)."""
+        if self.started_seq is not None or self.failed_to_record or self.database is None:
             return
-        event = self._write(outcome="started", message="test run started", details=self.context)
+        with database_access():
+            event = self._write(outcome="started", message="test run started", details=self.context)
         self.started_seq = event.seq if event else None
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -130,18 +144,25 @@ class SessionRecorder:
         if category:
             self._count(category, report)
 
-    @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, exitstatus: int) -> None:
-        """Write the completing event, after the session's fixtures (the test database) are gone."""
+        """Note how the session ended; the event is written once pytest-django allows it (unconfigure)."""
+        self.end = SessionEnd(int(exitstatus), _now(), round(time.monotonic() - self.started_monotonic, 3))
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_unconfigure(self) -> None:
+        """Write the completing event (and the start, when no test ran to write it)."""
+        if self.end is None:
+            return  # the session never finished (pytest itself failed); nothing to report
+        self.record_start(contextlib.nullcontext)
         if self.started_seq is None:
             return  # the start was not recorded; one warning is enough
-        duration_s = round(time.monotonic() - self.started_monotonic, 3)
-        status = STATUS_BY_EXIT_CODE.get(exitstatus, f"exit status {int(exitstatus)}")
+        exitstatus, duration_s = self.end.exit_status, self.end.duration_s
+        status = STATUS_BY_EXIT_CODE.get(exitstatus, f"exit status {exitstatus}")
         results = ", ".join(f"{count} {name}" for name, count in self.counts.items() if count) or "no tests"
         details = self.context | {
-            "finished_at": _now(),
+            "finished_at": self.end.finished_at,
             "duration_s": duration_s,
-            "exit_status": int(exitstatus),
+            "exit_status": exitstatus,
             "status": status,
             "counts": self.counts,
             "failures": self.failures[:MAX_FAILURES_RECORDED],
@@ -150,7 +171,7 @@ class SessionRecorder:
         }
         self._write(
             outcome="ok" if exitstatus == pytest.ExitCode.OK else "error",
-            message=f"test run {status}: {results} in {duration_s}s (exit status {int(exitstatus)})",
+            message=f"test run {status}: {results} in {duration_s}s (exit status {exitstatus})",
             details=details,
             duration_ms=duration_s * 1000,
         )
@@ -165,10 +186,9 @@ class SessionRecorder:
         if self.failed_to_record:
             return None
         try:
-            from audit.test_runs import record_test_run_event  # pylint: disable=import-outside-toplevel
+            from audit.main_database_writer import record_test_run_event  # pylint: disable=import-outside-toplevel
 
-            with _database_access_allowed(self.config):
-                return record_test_run_event(self.database, run_id=self.run_id, **fields)
+            return record_test_run_event(self.database, run_id=self.run_id, **fields)
         except Exception as error:  # pylint: disable=broad-exception-caught
             self._warn(error)
             return None
@@ -177,7 +197,7 @@ class SessionRecorder:
         self.failed_to_record = True
         where = ""
         if self.database:
-            from audit.test_runs import database_label  # pylint: disable=import-outside-toplevel
+            from audit.main_database_writer import database_label  # pylint: disable=import-outside-toplevel
 
             where = f" in {database_label(self.database)}"
         reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
