@@ -15,6 +15,7 @@ artifacts' hashes, duration, outcome and the code version.
 import logging
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 from django.core.files.storage import default_storage
@@ -87,6 +88,7 @@ class SyncSummary:  # pylint: disable=too-many-instance-attributes
     status: str = STATUS_OK
     duration_s: float = 0.0
     gate: GateResult | None = None
+    phases: dict[str, float] = field(default_factory=dict)  # seconds spent staging, gating, publishing
 
     @property
     def exit_code(self) -> int:
@@ -116,6 +118,7 @@ class SyncSummary:  # pylint: disable=too-many-instance-attributes
             "violations": self.violations,
             "failures": self.failures[:MAX_FAILURES_RECORDED],
             "gate": self._gate_details(),
+            "phases": {name: round(seconds, 3) for name, seconds in self.phases.items()},
             "duration_s": round(self.duration_s, 3),
             "code_version": code_version(),
             "versions": package_versions(),
@@ -200,23 +203,36 @@ def _run(summary: SyncSummary, progress: ProgressCallback, *, golden: list[Golde
         complete_listing=options.complete_listing,
     )
     try:
-        run.listing_read_whole = _stage(run, client, summary, progress, golden=golden)
-        run.save(update_fields=["listing_read_whole"])
+        with _timed(summary, "stage_s"):
+            run.listing_read_whole = _stage(run, client, summary, progress, golden=golden)
+            run.save(update_fields=["listing_read_whole"])
         if summary.status == STATUS_COULD_NOT_RUN:
             return
-        summary.gate = gate_run(
-            run=run,
-            golden=golden,
-            reference_run_id=options.reference,
-            accepted_by=(accepted_by or "unknown") if options.accept_drift else "",
-        )
+        with _timed(summary, "gate_s"):
+            summary.gate = gate_run(
+                run=run,
+                golden=golden,
+                reference_run_id=options.reference,
+                accepted_by=(accepted_by or "unknown") if options.accept_drift else "",
+            )
         if summary.gate.held:
             summary.status = STATUS_HELD
             return
-        _publish(run, client, summary)
+        with _timed(summary, "publish_s"):
+            publish_run(run=run, summary=summary, client=client)
         run.status = RunStatus.PUBLISHED
     finally:
         _finish(run)
+
+
+@contextmanager
+def _timed(summary: SyncSummary, phase: str) -> Iterator[None]:
+    """Add the time spent in the block to the summary's phase timings (for the record and bench/)."""
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        summary.phases[phase] = summary.phases.get(phase, 0.0) + time.monotonic() - started
 
 
 def _finish(run: SyncRun) -> None:
@@ -256,8 +272,12 @@ def _stage(run: SyncRun, client: DummyJSONClient, summary: SyncSummary, progress
     return True
 
 
-def _publish(run: SyncRun, client: DummyJSONClient, summary: SyncSummary) -> None:
-    """Phase 3: apply the staged pages through the per-page write path, then their images."""
+def publish_run(*, run: SyncRun, summary: SyncSummary, client: DummyJSONClient) -> None:
+    """Phase 3: apply a run's staged pages through the per-page write path, then their images.
+
+    Callable on its own (a worker publishing a run another one staged and gated); the caller
+    holds the sync lock and sets the run's status afterwards.
+    """
     options = summary.options
     if hasattr(default_storage, "remove_partial_files"):
         default_storage.remove_partial_files()  # left by a run killed mid-write

@@ -123,6 +123,13 @@ def test_accept_drift_publishes_and_records_who_accepted(mirror, published):  # 
     assert not StagedPage.objects.filter(run=run).exists()
 
 
+def test_the_sync_event_times_each_phase(mirror, published):  # pylint: disable=unused-argument
+    sync_with(mirror, "")
+
+    phases = AuditEvent.objects.filter(kind="sync").order_by("-seq").first().details["phases"]
+    assert set(phases) == {"stage_s", "gate_s", "publish_s"} and all(value >= 0 for value in phases.values())
+
+
 def test_the_published_catalog_is_the_default_reference(mirror, published):  # pylint: disable=unused-argument
     first = latest_run().run_id
     sync_with(mirror, "")
