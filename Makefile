@@ -5,8 +5,11 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 LINTED := config catalog audit mirror tests bench bin manage.py
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+# Settings keep DEBUG off unless it is set; these targets are for development, so they turn it
+# on (`make worker DEBUG=0` or an exported DEBUG wins). Production sets its own, see deploy/.
+export DEBUG ?= 1
 
-.PHONY: install install-dev migrate demo test test-postgres lint audit-deps format check clean
+.PHONY: install install-dev migrate demo worker scheduler test test-postgres lint audit-deps format check check-deploy clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -28,6 +31,12 @@ install-dev: $(VENV)/.dev  ## test and lint dependencies into .venv
 
 demo: install  ## the whole app, offline: mirror, sync, admin account, site on :8000
 	$(PY) -m bin.demo
+
+worker: migrate  ## a task worker: page-view and admin refreshes, scheduled and sharded syncs (run several)
+	$(PY) manage.py db_worker --queue-name default,sync --no-reload --interval 0.5
+
+scheduler: migrate  ## queue a whole-catalog sync every CATALOG_SYNC_INTERVAL seconds (for the workers)
+	$(PY) manage.py schedule_syncs
 
 migrate: install  ## bring the main database up to date (lint and test runs are recorded there)
 	$(PY) manage.py migrate --verbosity 0
@@ -53,6 +62,10 @@ format: install-dev  ## reformat with ruff
 
 check: install  ## Django's system checks
 	$(PY) manage.py check
+
+check-deploy: install  ## the deployment checks, with the production settings deploy/ sets (DEBUG off)
+	DEBUG=0 SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
+		ALLOWED_HOSTS=catalog.example.com $(PY) manage.py check --deploy --fail-level WARNING
 
 clean:  ## remove the virtualenv, caches and local data
 	rm -rf $(VENV) .pytest_cache .coverage htmlcov .test-db.sqlite3*

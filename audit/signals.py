@@ -7,6 +7,13 @@ from .models import Kind, Outcome
 from .services import record_event
 
 
+def client_address(request) -> str:
+    """The client's address as django-axes resolved it (behind trusted proxies too), else the peer's."""
+    if request is None:
+        return ""
+    return getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR", "")
+
+
 @receiver(user_login_failed, dispatch_uid="audit_failed_login")
 def record_failed_login(sender, credentials, request=None, **kwargs):  # pylint: disable=unused-argument
     """One ``login`` event per failed attempt; ``blocked`` once django-axes locks the pair out."""
@@ -19,5 +26,5 @@ def record_failed_login(sender, credentials, request=None, **kwargs):  # pylint:
         url=request.get_full_path() if request else "",
         actor=username or "anonymous",
         message="locked out after repeated failures" if locked_out else "wrong username or password",
-        details={"address": request.META.get("REMOTE_ADDR", "") if request else ""},
+        details={"address": client_address(request)},
     )

@@ -1,4 +1,4 @@
-"""``make demo``: the whole app offline in one command: mirror, sync with images, admin account, site."""
+"""``make demo``: the whole app offline in one command: mirror, sync with images, admin account, worker, site."""
 
 import contextlib
 import ctypes
@@ -36,6 +36,7 @@ SYNC_FINISHED_WITH_FAILURES = 1
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
 PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
+WORKER_ARGS = ("manage.py", "db_worker", "--queue-name", "default,sync", "--no-reload", "--interval", "0.5")
 
 # Run by ``manage.py shell``. The password comes in the environment, never on a command
 # line where ``ps`` would show it. It is set on every run, and a django-axes lock-out from
@@ -230,11 +231,12 @@ class Demo:
             {"DEMO_ADMIN_USERNAME": ADMIN_USERNAME, "DEMO_ADMIN_PASSWORD": password},
         )
         self.step("collecting static files", ["manage.py", "collectstatic", "--noinput", "--verbosity", "0"])
+        worker = self.start_worker()
         web = self.start_web()
         self.serving = True
         self.print_ready(password)
         while True:
-            for process, name in ((mirror, "the mirror"), (web, "the web server")):
+            for process, name in ((mirror, "the mirror"), (worker, "the task worker"), (web, "the web server")):
                 if process.poll() is not None:
                     raise DemoError(f"{name} stopped unexpectedly (exit code {process.returncode})")
             time.sleep(WATCH_INTERVAL_S)
@@ -261,6 +263,11 @@ class Demo:
             print("demo: the sync stored what it could; the demo goes on with that", flush=True)
         elif code:
             raise DemoError(f"the sync could not run (exit code {code})")
+
+    def start_worker(self) -> subprocess.Popen:
+        """A task worker on the database queue: it runs the refreshes pages and the admin queue."""
+        print("demo: starting a task worker (the queue lives in the database: no extra server)", flush=True)
+        return self.children.start(WORKER_ARGS)
 
     def start_web(self) -> subprocess.Popen:
         """gunicorn, as production would run the site; static files by WhiteNoise, media by Django."""
@@ -308,7 +315,8 @@ class Demo:
                     f"  admin:      user {ADMIN_USERNAME}, password {password}",
                     f"              (for local use only; kept in {PASSWORD_FILE.relative_to(ROOT)})",
                     f"  mirror:     {self.mirror_url}/products (offline DummyJSON)",
-                    "Press Ctrl-C to stop the site and the mirror.",
+                    "  worker:     runs queued refreshes; more with `make worker` in another terminal",
+                    "Press Ctrl-C to stop the site, the worker and the mirror.",
                     "",
                 ]
             ),

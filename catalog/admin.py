@@ -1,16 +1,15 @@
-"""Staff look after the catalog here; the one write they trigger is a refresh from the source."""
+"""Staff look after the catalog here; the one write they trigger is a refresh from the source, run by a worker."""
 
 from django.contrib import admin, messages
+from django.db.models import OuterRef, Subquery
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
 
 from audit.admin_mixins import ReadOnlyAdminMixin
-from audit.context import new_run_id
-from audit.models import Kind, Outcome
-from audit.services import record_event
 
-from .models import Category, Product, ProductChange, ProductImage
-from .services import product_refresh
+from .models import Category, Product, ProductChange, ProductImage, ProductRefresh, RefreshState
+from .refreshes import products_refresh_request
 from .sync_run_admin import SyncRunAdmin  # noqa: F401  # pylint: disable=unused-import  # registers itself
 
 
@@ -28,7 +27,17 @@ class ProductImageInline(ReadOnlyAdminMixin, admin.TabularInline):
 class ProductAdmin(admin.ModelAdmin):
     """Products with links to their audit trail and the "Refresh from DummyJSON" action."""
 
-    list_display = ("id", "title", "category", "price", "stock", "is_published", "last_synced_at", "audit_events")
+    list_display = (
+        "id",
+        "title",
+        "category",
+        "price",
+        "stock",
+        "is_published",
+        "last_synced_at",
+        "refresh_state",
+        "audit_events",
+    )
     list_filter = ("is_published", "category")
     search_fields = ("=id", "title", "brand", "sku")
     list_select_related = ("category",)
@@ -45,30 +54,39 @@ class ProductAdmin(admin.ModelAdmin):
             link += format_html(' · <a href="{}?run_id={}">last run</a>', events, product.last_run_id)
         return link
 
-    @admin.action(description="Refresh from DummyJSON")
-    def refresh_from_dummyjson(self, request, queryset) -> None:
-        """Fetch each selected product again under one run id, with the admin user as actor."""
-        actor, run_id = request.user.get_username(), new_run_id()
-        refreshed, failed = [], []
-        for product_id in queryset.values_list("id", flat=True):
-            result = product_refresh(product_id=product_id, actor=actor, run_id=run_id)
-            (refreshed if result.source_ok else failed).append(product_id)
-        record_event(
-            kind=Kind.ADMIN,
-            outcome=Outcome.OK if not failed else Outcome.ERROR,
-            actor=actor,
-            run_id=run_id,
-            message="Refresh from DummyJSON",
-            details={"refreshed": refreshed, "failed": failed},
+    def get_queryset(self, request):
+        # The latest refresh of each row in the same query: the list shows where each one stands.
+        latest = ProductRefresh.objects.filter(product_id=OuterRef("pk"))
+        return super().get_queryset(request).annotate(
+            refresh_state_value=Subquery(latest.values("state")[:1]),
+            refresh_requested_at=Subquery(latest.values("requested_at")[:1]),
         )
-        if refreshed:
-            self.message_user(request, f"Refreshed {len(refreshed)} product(s) from DummyJSON.", messages.SUCCESS)
-        if failed:
-            self.message_user(
-                request,
-                f"Could not refresh {', '.join(map(str, failed))}: the source did not answer.",
-                messages.WARNING,
-            )
+
+    @admin.display(description="refresh")
+    def refresh_state(self, product: Product) -> str:
+        """Queued, running, done or failed: the latest refresh, as the worker left it."""
+        state = getattr(product, "refresh_state_value", None)
+        if state is None:
+            return "-"
+        return f"{RefreshState(state).label} ({date_format(product.refresh_requested_at, 'DATETIME_FORMAT')})"
+
+    @admin.action(description="Refresh from DummyJSON", permissions=["change"])
+    def refresh_from_dummyjson(self, request, queryset) -> None:
+        """Queue one refresh of the selected products for a worker, under one run id; returns at once."""
+        product_ids = list(queryset.values_list("id", flat=True))
+        run_id = products_refresh_request(product_ids=product_ids, actor=request.user.get_username())
+        events = reverse("admin:audit_auditevent_changelist")
+        self.message_user(
+            request,
+            format_html(
+                'Queued a refresh of {} product(s) from DummyJSON; a worker runs it and the "refresh" column '
+                'shows where it stands. <a href="{}?run_id={}">Its audit events</a>.',
+                len(product_ids),
+                events,
+                run_id,
+            ),
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Category)
@@ -87,3 +105,12 @@ class ProductChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("field",)
     search_fields = ("=run_id", "=product__id")
     list_select_related = ("product",)
+
+
+@admin.register(ProductRefresh)
+class ProductRefreshAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Refreshes asked for by page views and staff, as the workers left them: read-only."""
+
+    list_display = ("product_id", "state", "requested_at", "requested_by", "finished_at", "run_id")
+    list_filter = ("state",)
+    search_fields = ("=product_id", "=run_id")

@@ -38,6 +38,8 @@ DEFAULTS: dict[str, Any] = {
     "CATALOG_MAX_VOLUME_DROP": 0.1,  # a complete listing may shrink by this share of the reference
     "CATALOG_MAX_PRICE_CHANGE_SHARE": 0.2,  # the share of published products whose price may change
     "CATALOG_MAX_MISSING_INCREASE": 0.05,  # how much more often a required field may be missing
+    "CATALOG_REFRESH_INTERVAL": 300,  # seconds
+    "CATALOG_SYNC_INTERVAL": 3600,  # seconds
 }
 # The checked-in golden records.
 DEFAULT_EXPECTATIONS_FILE = Path(DEFAULTS["CATALOG_EXPECTATIONS_FILE"])
@@ -222,3 +224,13 @@ def gate_thresholds() -> dict[str, float | int]:
         "max_price_change_share": max_price_change_share(),
         "max_missing_increase": max_missing_increase(),
     }
+
+
+def refresh_interval() -> float:
+    """Seconds within which page views of one product queue at most one refresh (and an unknown id is not re-asked)."""
+    return float(_number("CATALOG_REFRESH_INTERVAL", float))
+
+
+def sync_interval() -> float:
+    """Seconds between the syncs ``schedule_syncs`` queues."""
+    return float(_number("CATALOG_SYNC_INTERVAL", float))

@@ -277,3 +277,57 @@ class StagedPage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run.run_id} page {self.number}"
+
+
+class RefreshState(models.TextChoices):
+    """Where a queued refresh of one product stands."""
+
+    QUEUED = "queued", _("queued")
+    RUNNING = "running", _("running")
+    DONE = "done", _("done")
+    MISSING = "missing", _("the source did not return it")
+    FAILED = "failed", _("the source did not answer; the stored copy is kept")
+
+
+class ProductRefresh(models.Model):
+    """The latest refresh asked for one product id: at most one is queued per interval, and its answer is kept.
+
+    Page views read this row to decide whether to queue another refresh (single flight) and to
+    remember that the source did not have an id (negative cache). Not a foreign key: an id the
+    catalog has never stored can be asked for too.
+    """
+
+    product_id = models.PositiveIntegerField(_("DummyJSON id"), primary_key=True)
+    state = models.CharField(_("state"), max_length=20, choices=RefreshState.choices, default=RefreshState.QUEUED)
+    requested_at = models.DateTimeField(_("requested at"))
+    requested_by = models.CharField(_("requested by"), max_length=150)
+    run_id = models.CharField(_("run id"), max_length=64)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("product refresh")
+        verbose_name_plural = _("product refreshes")
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}: {self.get_state_display()}"
+
+
+class ScheduledSync(models.Model):
+    """One slot of the sync schedule, claimed by the scheduler that queued its sync.
+
+    The slot's start is the primary key, so however many schedulers run, each slot's
+    sync is queued once.
+    """
+
+    slot = models.DateTimeField(_("slot"), primary_key=True)
+    queued_at = models.DateTimeField(_("queued at"))
+    task_id = models.CharField(_("task id"), max_length=64)
+
+    class Meta:
+        verbose_name = _("scheduled sync")
+        verbose_name_plural = _("scheduled syncs")
+        ordering = ["-slot"]
+
+    def __str__(self) -> str:
+        return f"sync of {self.slot:%Y-%m-%d %H:%M}"

@@ -1,4 +1,7 @@
-"""Reads for the catalog pages: the filtered product list with its facets, and one product page (read-through)."""
+"""Reads for the catalog pages: the filtered product list with its facets, and one product page.
+
+Only reads: a page that needs fresher data asks ``catalog.refreshes`` to queue the work.
+"""
 
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,8 +15,7 @@ from django.utils import timezone
 from . import conf
 from .cache import cached_read
 from .charts import PricePoint
-from .models import Category, ImageKind, ImageStatus, Product, ProductImage, Review
-from .services import product_refresh
+from .models import Category, ImageKind, ImageStatus, Product, ProductImage, ProductRefresh, RefreshState, Review
 from .validation import search_text
 
 PAGE_SIZE = 24
@@ -61,14 +63,19 @@ class ProductListing:
 
 @dataclass
 class ProductPage:
-    """Everything a product page shows; ``stale`` when the source failed and the stored copy is served."""
+    """Everything a product page shows; ``stale`` when the stored copy is older than ``CATALOG_TTL``."""
 
     product: Product
     gallery: list[ProductImage] = field(default_factory=list)
     reviews: list[Review] = field(default_factory=list)
     price_points: list[PricePoint] = field(default_factory=list)
-    refreshed: bool = False
     stale: bool = False
+    refresh: ProductRefresh | None = None
+
+    @property
+    def source_failed(self) -> bool:
+        """Whether the last refresh found the source down, so the stored copy is all there is."""
+        return self.refresh is not None and self.refresh.state == RefreshState.FAILED
 
 
 class CountedPaginator(Paginator):
@@ -193,24 +200,20 @@ def stored_product(product_id: int) -> Product | None:
     return Product.objects.select_related("category").filter(id=product_id).first()
 
 
-def product_page(*, product_id: int, actor: str, run_id: str) -> ProductPage | None:
-    """A published product with what its page shows, read through from the source when missing or stale.
+def latest_refresh(product_id: int) -> ProductRefresh | None:
+    """Where the latest refresh of this id stands, if one was ever asked for."""
+    return ProductRefresh.objects.filter(product_id=product_id).first()
 
-    None means there is nothing to show (unknown, unpublished, or missing while the source is down).
-    """
-    product, refreshed, stale = stored_product(product_id), False, False
-    if product is None or is_stale(product):
-        result = product_refresh(product_id=product_id, actor=actor, run_id=run_id)
-        refreshed, stale = True, not result.source_ok
-        product = stored_product(product_id) if result.product is not None else None
-    if product is None or not product.is_published:
-        return None
+
+def product_page(*, product: Product) -> ProductPage:
+    """What a stored product's page shows, from the database alone (stale or not)."""
+    stale = is_stale(product)
     gallery = product.images.filter(kind=ImageKind.IMAGE, status=ImageStatus.STORED).order_by("position")
     return ProductPage(
         product=product,
         gallery=list(gallery),
         reviews=list(product.reviews.all()),
         price_points=price_history(product),
-        refreshed=refreshed,
         stale=stale,
+        refresh=latest_refresh(product.id) if stale else None,
     )

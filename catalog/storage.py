@@ -5,6 +5,7 @@ import tempfile
 from contextlib import suppress
 from pathlib import Path
 
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import FileSystemStorage
 
 PARTIAL_SUFFIX = ".part"
@@ -17,6 +18,17 @@ class AtomicFileSystemStorage(FileSystemStorage):
     A process killed mid-write leaves only a ``.part`` file, never a truncated image
     under a real name; ``remove_partial_files`` sweeps those up at the next sync.
     """
+
+    def path(self, name):
+        """The file's path, refused when it resolves outside the storage root through a symlink.
+
+        Django's own check is on the path as written; a symlink inside MEDIA_ROOT pointing
+        elsewhere would pass it, so every use is checked against the resolved path too.
+        """
+        full_path = super().path(name)
+        if not resolves_inside(full_path, self.location):
+            raise SuspiciousFileOperation(f"{name!r} resolves outside the media root through a symlink")
+        return full_path
 
     def _save(self, name, content):
         full_path = Path(self.path(name))
@@ -65,3 +77,9 @@ def writer_alive(partial_name: str) -> bool:
     except PermissionError:  # alive, but another user's
         return True
     return True
+
+
+def resolves_inside(path: str | os.PathLike, root: str | os.PathLike) -> bool:
+    """Whether the path, every symlink on the way followed, is the root or below it."""
+    real_root = os.path.realpath(root)
+    return os.path.commonpath([real_root, os.path.realpath(path)]) == real_root

@@ -24,6 +24,7 @@ from urllib3.exceptions import ReadTimeoutError
 from audit.models import Outcome
 from audit.services import record_event
 
+from .process_role import is_web_process
 from .retry_policy import CappedRetry, next_retry, retry_policy
 from .url_policy import refusal_reason
 
@@ -35,6 +36,7 @@ READ_CHUNK_BYTES = 64 * 1024
 POOL_SIZE = 32
 USER_AGENT = "catalog-audit/1.0"
 MESSAGE_MAX_LENGTH = 1000
+WEB_PROCESS_REFUSAL = "outbound requests are not sent from a web process"
 
 
 @dataclass
@@ -114,6 +116,9 @@ class Transport:
 
         ``check_body`` judges a 2xx body: it may set the attempt's outcome and message.
         """
+        if is_web_process():
+            # Page views never wait on the source: workers fetch, web processes only queue.
+            return self._refuse(url, WEB_PROCESS_REFUSAL, kind=kind, product_id=product_id)
         policy = retry_policy(retries=self.retries, backoff_factor=self.backoff_factor)
         attempt_number, redirects = 0, 0
         while True:

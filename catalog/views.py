@@ -1,14 +1,16 @@
 """The catalog pages: parse the request, call a selector, render. Media files too, when asked to serve them."""
 
+from pathlib import Path
+
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 from django.views.static import serve
 
-from audit.context import new_run_id
-
-from . import selectors
+from . import refreshes, selectors
+from .storage import resolves_inside
 from .charts import price_chart
 from .forms import ProductFilterForm
 
@@ -46,18 +48,32 @@ def product_list(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
-    """One product, read through from the source when it is missing or older than ``CATALOG_TTL``."""
+    """One product from the stored copy, at once; a missing or stale one has a refresh queued, never awaited."""
     if not 1 <= product_id <= MAX_PRODUCT_ID:
         raise Http404("No such product.")
-    run_id = new_run_id()
-    page = selectors.product_page(product_id=product_id, actor=actor_of(request), run_id=run_id)
-    if page is None:
+    product = selectors.stored_product(product_id)
+    run_id = None
+    if product is None or selectors.is_stale(product):
+        run_id = refreshes.product_refresh_request(product_id=product_id, actor=actor_of(request))
+    if product is None:
+        response = not_in_catalog(request, product_id)
+    elif not product.is_published:
         raise Http404("No such product.")
-    chart = price_chart(page.price_points, until=page.product.last_synced_at)
-    response = render(request, "catalog/product_detail.html", {"page": page, "product": page.product, "chart": chart})
-    if page.refreshed:
-        # Finds the audit events of this page's read-through.
+    else:
+        page = selectors.product_page(product=product)
+        chart = price_chart(page.price_points, until=page.product.last_synced_at)
+        response = render(request, "catalog/product_detail.html", {"page": page, "product": product, "chart": chart})
+    if run_id:
+        # Finds the audit events of the refresh this view queued, once a worker has run it.
         response["X-Run-Id"] = run_id
+    return response
+
+
+def not_in_catalog(request: HttpRequest, product_id: int) -> HttpResponse:
+    """A 404 that says the product is not stored yet and whether the source has been asked for it."""
+    context = {"product_id": product_id, "refresh": selectors.latest_refresh(product_id)}
+    response = render(request, "catalog/product_pending.html", context, status=404)
+    response["Cache-Control"] = "no-store"
     return response
 
 
@@ -65,4 +81,7 @@ def media_file(request: HttpRequest, path: str) -> HttpResponse:
     """A stored file under MEDIA_ROOT, only when ``SERVE_MEDIA`` is on (development, browser tests)."""
     if not getattr(settings, "SERVE_MEDIA", settings.DEBUG):
         raise Http404("Media files are not served here.")
+    if not resolves_inside(Path(settings.MEDIA_ROOT) / path, settings.MEDIA_ROOT):
+        # As Django answers "../" in the path (400): a symlink out of MEDIA_ROOT is refused too.
+        raise SuspiciousFileOperation(f"{path!r} resolves outside the media root")
     return serve(request, path, document_root=settings.MEDIA_ROOT)

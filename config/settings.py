@@ -4,6 +4,7 @@ The README lists each variable. Values are parsed here once; the apps read them
 through small accessors (``catalog/conf.py``) so tests can override them.
 """
 
+import ipaddress
 import os
 import tempfile
 from pathlib import Path
@@ -41,13 +42,16 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, got {value!r}") from error
 
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless set: `make demo`, `make worker` and the test suite turn it on for development.
+DEBUG = env_bool("DEBUG", False)
 DEVELOPMENT_SECRET_KEY = "django-insecure-development-key-change-me"
 SECRET_KEY = env_str("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
 if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
     # Refuse to start: sessions and CSRF tokens signed with a published key can be forged.
     raise ImproperlyConfigured("DEBUG is off but SECRET_KEY is not set: export a long random SECRET_KEY.")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+# The site's own origins (https://catalog.example.com) when it is served over HTTPS behind a proxy.
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
     # axes before audit: audit's failed-login receiver reads the lockout axes has just decided.
@@ -60,6 +64,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # The task engine and its database queue (see TASKS below).
+    "django_tasks",
+    "django_tasks_db",
     "catalog",
 ]
 
@@ -88,6 +95,16 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_HOURS", 1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Behind a load balancer every request comes from its address: list the proxies (addresses or
+# networks, comma-separated) and logins are keyed on the client named in X-Forwarded-For.
+# From any other peer X-Forwarded-For is ignored, so a client cannot pick the address it is locked under.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+try:
+    for _proxy in TRUSTED_PROXIES:
+        ipaddress.ip_network(_proxy, strict=False)
+except ValueError as _error:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_error}; list addresses or networks like 10.0.0.0/8") from _error
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 
 ROOT_URLCONF = "config.urls"
 
@@ -202,6 +219,17 @@ CACHES = {
     )
 }
 
+# The task engine (django-tasks, the backport of Django 6's Tasks): queued work lives in the
+# database itself (django-tasks-db), so no extra server is needed; `manage.py db_worker` runs it,
+# and any number of workers on any number of machines share the queue through the database.
+TASK_QUEUES = ["default", "sync"]
+TASKS = {
+    "default": {
+        "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": TASK_QUEUES,
+    }
+}
+
 # The DummyJSON source, the HTTP client's limits and the catalog's image rules: each
 # DUMMYJSON_* / CATALOG_* variable is passed through as text only when it is set, and
 # catalog/conf.py (their one list of defaults) parses and checks it.
@@ -216,6 +244,10 @@ CATALOG_SETTING_NAMES = (
     "CATALOG_MAX_IMAGE_BYTES",
     "CATALOG_IMAGE_MAX_AGE",
     "CATALOG_TTL",
+    # Page views of one product queue at most one refresh per interval (an unknown id too).
+    "CATALOG_REFRESH_INTERVAL",
+    # `manage.py schedule_syncs` queues a whole-catalog sync this often.
+    "CATALOG_SYNC_INTERVAL",
 )
 globals().update({name: os.environ[name] for name in CATALOG_SETTING_NAMES if os.environ.get(name)})
 # The publish gate's settings, passed through the same way; here an empty value counts too,

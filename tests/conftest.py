@@ -1,9 +1,13 @@
 """Shared fixtures: fast client settings, a private MEDIA_ROOT, and a DummyJSON stand-in on loopback."""
 
+import signal
+
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 
 from catalog.client import new_client
+from catalog.process_role import mark_web_process, unmark_web_process
 
 
 @pytest.fixture(autouse=True)
@@ -49,3 +53,36 @@ def without_gate(settings):
     settings.CATALOG_DATASET_DRIFT_SHARE = 1.0
     settings.CATALOG_MAX_MISSING_INCREASE = 1.0
     return settings
+
+
+def run_queued_tasks() -> None:
+    """Run every queued task to the end with the real database worker (``db_worker --batch``), in this process.
+
+    The worker installs SIGINT/SIGTERM handlers of its own; pytest's are put back after.
+    """
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+    try:
+        call_command(
+            "db_worker", "--batch", "--no-reload", "--no-startup-delay", "--queue-name", "*", "--verbosity", "0"
+        )
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+
+
+@pytest.fixture
+def worker(transactional_db):  # pylint: disable=unused-argument
+    """``worker()`` runs what page views and the admin queued, as ``make worker`` would.
+
+    The worker closes its connection between tasks, as a long-running process must, so
+    tests using it commit for real instead of running inside one rolled-back transaction.
+    """
+    return run_queued_tasks
+
+
+@pytest.fixture
+def web_process():
+    """This test process counts as a web server: the client refuses to send anything."""
+    mark_web_process()
+    yield
+    unmark_web_process()

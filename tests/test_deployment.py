@@ -1,6 +1,8 @@
-"""Production settings and scale-out switches: secrets, login throttling, S3 media, swapped storage."""
+"""Production settings and scale-out switches: safe defaults, deploy manifests, login throttling, S3 media."""
 
 import os
+import re
+import secrets
 import subprocess
 import sys
 
@@ -103,3 +105,64 @@ def test_admin_logins_are_locked_out_after_repeated_failures(client, django_user
         ("blocked", "boss"),
     ]
     assert events.first().details == {"address": "10.1.1.1"}
+
+
+SECURITY_SETTINGS = (
+    "DEBUG",
+    "ALLOWED_HOSTS",
+    "CSRF_TRUSTED_ORIGINS",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD",
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+    "USE_X_FORWARDED_PROTO",
+    "TRUSTED_PROXIES",
+    "SERVE_MEDIA",
+    "AXES_FAILURE_LIMIT",
+    "SECRET_KEY",
+)
+KUBERNETES = PROJECT_ROOT / "deploy" / "kubernetes"
+
+
+def manifest_settings() -> dict[str, str]:
+    """``NAME: "value"`` pairs of the ConfigMap and Secret in deploy/kubernetes/settings.yaml."""
+    pairs = re.findall(r'^  ([A-Z][A-Z0-9_]+): "(.*)"$', (KUBERNETES / "settings.yaml").read_text(), re.MULTILINE)
+    return dict(pairs)
+
+
+def test_debug_is_off_when_the_environment_does_not_set_it():
+    completed = run_python("from django.conf import settings; print(settings.DEBUG)", DEBUG="", SECRET_KEY="x" * 60)
+
+    assert completed.stdout.strip() == "False", completed.stderr
+
+
+def test_the_deploy_manifests_set_every_security_relevant_setting_explicitly():
+    values = manifest_settings()
+
+    assert [name for name in SECURITY_SETTINGS if name not in values] == []
+    assert values["DEBUG"] == "0"
+
+
+def test_every_deployment_reads_the_settings_config_map_and_secret():
+    for manifest in ("web.yaml", "worker.yaml"):
+        text = (KUBERNETES / manifest).read_text()
+        assert text.count("name: catalog-config") == text.count("name: catalog-secrets") == text.count("envFrom:")
+
+
+def test_check_deploy_is_clean_with_the_manifests_settings():
+    env = manifest_settings() | {"SECRET_KEY": secrets.token_urlsafe(50)}
+    env.pop("DATABASE_URL")  # the manifest's database is not reachable here; the checks do not need it
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "System check identified no issues (0 silenced)."

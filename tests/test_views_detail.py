@@ -188,14 +188,15 @@ def test_a_non_numeric_id_is_not_found(client):
     assert client.get("/products/abc/").status_code == 404
 
 
-def test_the_not_found_page_has_the_sites_look(client, api):  # pylint: disable=unused-argument
-    api.expect_request("/products/404").respond_with_json({"message": "Product with id '404' not found"}, status=404)
-
-    response = client.get("/products/404/")
+@pytest.mark.parametrize(
+    ("path", "heading"), [("/products/0/", "Page not found"), ("/products/404/", "Not in the catalog yet")]
+)
+def test_the_not_found_pages_have_the_sites_look(client, path, heading):
+    response = client.get(path)
 
     html = response.content.decode()
     assert response.status_code == 404
-    assert "<h1>Page not found</h1>" in html
+    assert f"<h1>{heading}</h1>" in html
     assert '<link rel="stylesheet" href="/static/css/site.css">' in html
     assert '<a class="site-name" href="/products/">Product catalog</a>' in html
 
