@@ -31,7 +31,7 @@ from . import conf
 from .client_factory import shared_client
 from .dummyjson import DummyJSONClient, SourceError
 from .image_sync import ImageCounts, ImageDownloads
-from .models import RunStatus, SyncRun
+from .models import Decision, RunStatus, StagedPage, SyncRun
 from .persistence import PageCounts, save_page, unpublish_missing
 from .quality.expectations import GoldenRecord, load_expectations
 from .quality.gate import GateResult, gate_run, reference_profile
@@ -166,14 +166,97 @@ def product_sync(  # pylint: disable=too-many-arguments
     if options.reference:
         reference_profile(options.reference)  # UnknownReference before anything is fetched
     summary = SyncSummary(run_id=run_id or new_run_id(), options=options)
+    return _recorded(
+        summary,
+        actor=actor,
+        work=lambda: _run(summary, progress or (lambda done, total: None), golden=golden, accepted_by=accepted_by),
+    )
+
+
+class HeldRunError(Exception):
+    """``--accept-drift RUN_ID`` names a run that cannot be published (the message says why)."""
+
+
+def held_run_to_publish(run_id: str) -> SyncRun:
+    """The held run to publish; HeldRunError if it is unknown, not held, or a later run was published."""
+    run = SyncRun.objects.filter(run_id=run_id).first()
+    if run is None:
+        raise HeldRunError(f"unknown run {run_id!r}: no sync run has that id")
+    if run.status != RunStatus.HELD:
+        raise HeldRunError(f"run {run_id!r} is {run.status}, not held: only a held run can be published")
+    later = SyncRun.objects.filter(status=RunStatus.PUBLISHED, started_at__gt=run.started_at).first()
+    if later is not None:
+        raise HeldRunError(
+            f"run {later.run_id!r} was published after run {run_id!r}: publishing the older data would undo it; "
+            "run sync_products --accept-drift to sync afresh"
+        )
+    return run
+
+
+def held_run_publish(*, run_id: str, accepted_by: str, actor: str = "command:sync_products") -> SyncSummary:
+    """Publish a run the gate held, from its staged pages, after a person reviewed its report.
+
+    Nothing is fetched again: what is published is exactly what the report describes.
+    Raises HeldRunError (before taking the lock) when the run cannot be published.
+    """
+    run = held_run_to_publish(run_id)
+    options = SyncOptions(**{**run.options, "ids": tuple(run.options.get("ids") or ())})
+    summary = SyncSummary(run_id=run.run_id, options=options)
+    return _recorded(summary, actor=actor, work=lambda: _publish_held(run, summary, accepted_by=accepted_by))
+
+
+def _publish_held(run: SyncRun, summary: SyncSummary, *, accepted_by: str) -> None:
+    run = held_run_to_publish(run.run_id)  # again, under the lock: another process may have moved on
+    now = timezone.now()
+    run.decision, run.accepted_by, run.accepted_at, run.status = (
+        Decision.PUBLISHED,
+        accepted_by,
+        now,
+        RunStatus.PUBLISHING,
+    )
+    run.save(update_fields=["decision", "accepted_by", "accepted_at", "status"])
+    record_event(
+        kind=Kind.GATE,
+        outcome=Outcome.OK,
+        sha256=run.report_sha256,
+        actor=accepted_by,
+        message=f"gate: held run published, accepted by {accepted_by}",
+        details={
+            "decision": "published",
+            "accepted_by": accepted_by,
+            "report_sha256": run.report_sha256,
+            "reasons": run.reasons,
+        },
+    )
+    summary.gate = GateResult(
+        Decision.PUBLISHED,
+        run.reasons,
+        run.report | {"accepted_by": accepted_by},
+        run.report_sha256,
+        run.profile_sha256,
+    )
+    client = shared_client(base_url=summary.options.base_url, max_parallel_requests=summary.options.concurrency)
+    try:
+        with _timed(summary, "publish_s"):
+            publish_run(run=run, summary=summary, client=client)
+        run.status = RunStatus.PUBLISHED
+    finally:
+        _finish(run)
+
+
+def _recorded(summary: SyncSummary, *, actor: str, work: Callable[[], None]) -> SyncSummary:
+    """Run ``work`` under the sync lock and the run's context; end with the ``sync`` event, never raising."""
     started = time.monotonic()
     try:
         with sync_lock(summary.run_id), run_context(actor=actor, run_id=summary.run_id):
             try:
-                _run(summary, progress or (lambda done, total: None), golden=golden, accepted_by=accepted_by)
+                work()
             except KeyboardInterrupt:
                 summary.status = STATUS_INTERRUPTED
                 summary.failures.append("interrupted before the end; the next run completes the work")
+            except HeldRunError as error:
+                summary.status = STATUS_COULD_NOT_RUN
+                summary.failures.append(str(error))
             except Exception as error:  # pylint: disable=broad-exception-caught  # on record, then reported
                 logger.exception("sync %s failed", summary.run_id)
                 summary.fail(f"unexpected error: {error!r}")
@@ -244,6 +327,9 @@ def _finish(run: SyncRun) -> None:
         run.status = RunStatus.FAILED
     if run.status != RunStatus.HELD:
         run.pages.all().delete()
+    if run.status == RunStatus.PUBLISHED:
+        # Held runs older than a published one can no longer be published: their pages go.
+        StagedPage.objects.filter(run__status=RunStatus.HELD, run__started_at__lt=run.started_at).delete()
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "finished_at"])
 

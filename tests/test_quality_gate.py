@@ -203,3 +203,51 @@ def test_a_partial_sync_checks_only_the_golden_products_it_read(mirror, publishe
     assert result.exit_code == 0, result.stdout
     assert latest_run().report["complete_listing"] is False
     assert latest_run().report["fields"] == []
+
+
+def test_accept_drift_with_a_run_id_publishes_exactly_what_was_held(mirror, published):  # pylint: disable=unused-argument
+    sync_with(mirror, "prices-x100")
+    held = latest_run()
+    mirror.set_faults(())
+    mirror.reset()
+
+    result = sync("--accept-drift", held.run_id, "--actor", "bob")
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert not list(mirror.requests)  # nothing fetched again: the staged pages are published
+    assert Product.objects.get(id=1).price == Decimal("999.00")
+    held.refresh_from_db()
+    assert (held.status, held.decision, held.accepted_by) == ("published", "published", "bob")
+    assert not StagedPage.objects.exists()
+    accepted = AuditEvent.objects.filter(kind="gate", outcome="ok", run_id=held.run_id).get()
+    assert (accepted.actor, accepted.sha256) == ("bob", held.report_sha256)
+
+
+@pytest.mark.parametrize(
+    ("run_id", "message"),
+    [
+        ("no-such-run", "unknown run 'no-such-run': no sync run has that id"),
+        (None, "is published, not held: only a held run can be published"),
+    ],
+)
+def test_accept_drift_refuses_a_run_that_is_not_held(mirror, published, run_id, message):  # pylint: disable=unused-argument
+    error = refused("--accept-drift", run_id or latest_run().run_id)
+
+    assert message in str(error)
+
+
+def test_a_held_run_overtaken_by_a_published_one_cannot_be_published(mirror, published):  # pylint: disable=unused-argument
+    sync_with(mirror, "prices-x100")
+    held = latest_run()
+    sync_with(mirror, "small-changes")
+
+    error = refused("--accept-drift", held.run_id)
+
+    assert f"was published after run '{held.run_id}': publishing the older data would undo it" in str(error)
+    assert not StagedPage.objects.exists()  # its pages went when the later run published
+
+
+def test_the_hold_explanation_names_the_command_that_publishes_it(mirror, published):  # pylint: disable=unused-argument
+    result = sync_with(mirror, "prices-x100")
+
+    assert f"  python manage.py sync_products --accept-drift {latest_run().run_id}" in result.stdout

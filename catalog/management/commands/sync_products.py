@@ -17,10 +17,18 @@ from tqdm import tqdm
 from catalog import conf
 from catalog.quality.expectations import ExpectationsError
 from catalog.quality.gate import UnknownReference
-from catalog.sync import STATUS_COULD_NOT_RUN, SyncOptions, SyncSummary, product_sync
+from catalog.sync import (
+    STATUS_COULD_NOT_RUN,
+    HeldRunError,
+    SyncOptions,
+    SyncSummary,
+    held_run_publish,
+    product_sync,
+)
 
 MAX_FAILURES_SHOWN = 10
 MAX_REASONS_SHOWN = 12
+SYNC_AFRESH = ""  # --accept-drift without a run id
 
 
 def current_user() -> str:
@@ -78,8 +86,11 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--accept-drift",
-            action="store_true",
-            help="publish even if the publish gate fails, after a person reviewed the report (recorded with --actor)",
+            nargs="?",
+            const=SYNC_AFRESH,
+            metavar="RUN_ID",
+            help="publish even if the publish gate fails, after a person reviewed the report (recorded with "
+            "--actor): sync afresh, or publish the held run RUN_ID exactly as it was staged",
         )
         parser.add_argument("--actor", help="who accepts the drift, for the audit record (default: the login name)")
 
@@ -98,17 +109,21 @@ class Command(BaseCommand):
             concurrency=options["concurrency"],
             page_size=options["page_size"],
             reference=options["reference"],
-            accept_drift=options["accept_drift"],
+            accept_drift=options["accept_drift"] is not None,
         )
+        accepted_by = (options["actor"] or current_user()) if options["accept_drift"] is not None else ""
         previous_handler = signal.signal(signal.SIGTERM, raise_keyboard_interrupt)
         progress_bar = tqdm(unit="product", disable=not sys.stderr.isatty(), file=sys.stderr)
         try:
-            summary = product_sync(
-                options=sync_options,
-                accepted_by=(options["actor"] or current_user()) if options["accept_drift"] else "",
-                progress=lambda done, total: self._progress(progress_bar, done, total),
-            )
-        except (ExpectationsError, UnknownReference) as error:
+            if options["accept_drift"]:  # a held run's id
+                summary = held_run_publish(run_id=options["accept_drift"], accepted_by=accepted_by)
+            else:
+                summary = product_sync(
+                    options=sync_options,
+                    accepted_by=accepted_by,
+                    progress=lambda done, total: self._progress(progress_bar, done, total),
+                )
+        except (ExpectationsError, UnknownReference, HeldRunError) as error:
             raise CommandError(f"{error}; nothing was synced", returncode=2) from None
         finally:
             progress_bar.close()
@@ -182,6 +197,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Report (sha256 {gate.report_sha256[:16]}...):\n"
             f"  python manage.py catalog_report --run {summary.run_id} --format html > report.html\n"
-            "If the change is real, publish it after review with:\n"
-            "  python manage.py sync_products --accept-drift [the same options]"
+            "If the change is real, publish exactly this data after review with:\n"
+            f"  python manage.py sync_products --accept-drift {summary.run_id}"
         )
