@@ -265,7 +265,9 @@ class StagedPage(models.Model):
 
     run = models.ForeignKey(SyncRun, models.CASCADE, related_name="pages", verbose_name=_("run"))
     number = models.PositiveIntegerField(_("page"))
-    payloads = models.JSONField(_("payloads as received"), default=list)
+    # JSON text, not a JSON column: PostgreSQL's jsonb refuses a NUL (\u0000) that a hostile
+    # payload may hold, and the payload must stay exact for validation to reject it later.
+    payloads = models.TextField(_("payloads as received (JSON)"), default="[]")
     # The page's mergeable profile summary, so the run's profile never re-reads payloads.
     summary = models.JSONField(_("profile summary"), default=dict)
 

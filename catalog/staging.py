@@ -5,6 +5,7 @@ golden products), so the gate reads summaries, not payloads, and a page can be s
 any worker. Staged pages are deleted once their run is published.
 """
 
+import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -23,6 +24,17 @@ def _product_id(raw: Any) -> int | None:
     return product_id if isinstance(product_id, int) and not isinstance(product_id, bool) else None
 
 
+def without_nul(value: Any) -> Any:
+    """A JSON value with NUL characters shown as ``\\0``: a summary must fit a PostgreSQL JSON column."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\\0")
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    return value
+
+
 def stage_summary(payloads: list[Any], *, golden_ids: frozenset[int] = frozenset()) -> dict[str, Any]:
     """The page's profile summary plus each product's price and the golden products' checked fields."""
     summary = page_summary(payloads)
@@ -35,14 +47,16 @@ def stage_summary(payloads: list[Any], *, golden_ids: frozenset[int] = frozenset
             prices[str(product_id)] = raw["price"]
         if product_id in golden_ids:
             golden[str(product_id)] = {name: raw[name] for name in GOLDEN_FIELDS if name in raw}
-    return summary | {"prices": prices, "golden": golden}
+    return without_nul(summary | {"prices": prices, "golden": golden})
 
 
 def stage_page(*, run: SyncRun, number: int, payloads: list[Any], golden_ids: frozenset[int] = frozenset()) -> None:
     """Store one listing page of a run; staging the same page again replaces it (a retried task)."""
     summary = stage_summary(payloads, golden_ids=golden_ids)
     with transaction.atomic():
-        StagedPage.objects.update_or_create(run=run, number=number, defaults={"payloads": payloads, "summary": summary})
+        StagedPage.objects.update_or_create(
+            run=run, number=number, defaults={"payloads": json.dumps(payloads), "summary": summary}
+        )
 
 
 def merged_summary(summaries: Iterable[dict[str, Any]]) -> dict[str, Any]:
@@ -65,4 +79,4 @@ def run_summary(run: SyncRun) -> dict[str, Any]:
 def staged_pages(run: SyncRun) -> Iterator[tuple[int, list[Any]]]:
     """(page number, payloads) in order, one page in memory at a time."""
     for page_id, number in list(run.pages.order_by("number").values_list("id", "number")):
-        yield number, StagedPage.objects.values_list("payloads", flat=True).get(id=page_id)
+        yield number, json.loads(StagedPage.objects.values_list("payloads", flat=True).get(id=page_id))

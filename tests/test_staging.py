@@ -22,7 +22,7 @@ def test_a_page_keeps_its_payloads_prices_and_golden_fields(run):
     stage_page(run=run, number=0, payloads=products, golden_ids=frozenset({2}))
 
     page = StagedPage.objects.get(run=run)
-    assert page.payloads == products
+    assert [payloads for _, payloads in staged_pages(run)] == [products]
     assert page.summary["prices"] == {"1": 9.99, "2": 19.99, "3": 14.99}
     assert page.summary["golden"] == {"2": {key: products[1][key] for key in page.summary["golden"]["2"]}}
     assert set(page.summary["golden"]["2"]) >= {"title", "category", "price", "rating"}
@@ -43,6 +43,17 @@ def test_pages_merge_in_order_and_a_repeated_id_keeps_its_first_price(run):
     summary = run_summary(run)
 
     assert summary["rows"] == 3 and summary["prices"] == {"1": 9.99, "2": 19.99}
+
+
+def test_a_nul_in_a_payload_stays_exact_and_the_summary_shows_it_escaped(run):
+    hostile = {**real_products()[0], "category": "beauty\x00", "title": "A\x00B"}
+
+    stage_page(run=run, number=0, payloads=[hostile], golden_ids=frozenset({1}))
+
+    assert next(staged_pages(run))[1] == [hostile]
+    summary = StagedPage.objects.get(run=run).summary
+    assert summary["frequencies"]["category"] == {"beauty\\0": 1}
+    assert summary["golden"]["1"]["title"] == "A\\0B"
 
 
 def test_ids_that_are_not_whole_numbers_are_left_out_of_prices():

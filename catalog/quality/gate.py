@@ -56,6 +56,19 @@ def artifact_sha256(artifact: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def stored_artifact(run: SyncRun, name: str, artifact: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """Save an artifact on the run and hash it as the database gives it back.
+
+    A JSON column may normalize numbers (PostgreSQL's jsonb turns -0.0 into 0, 1e16 into an
+    integer), so the hash is taken over what every later reader and download will see.
+    """
+    setattr(run, name, artifact)
+    run.save(update_fields=[name])
+    run.refresh_from_db(fields=[name])
+    stored = getattr(run, name)
+    return stored, artifact_sha256(stored)
+
+
 def reference_profile(run_id: str) -> dict[str, Any]:
     """The stored profile of a run; UnknownReference when there is none."""
     profile = SyncRun.objects.filter(run_id=run_id).exclude(profile={}).values_list("profile", flat=True).first()
@@ -236,7 +249,7 @@ def gate_run(  # pylint: disable=too-many-locals
     )
     reasons += volume_reasons + drift_reasons + price_reasons + golden_reasons(golden, golden_problems)
     decision = Decision.HELD if reasons and not accepted_by else Decision.PUBLISHED
-    profile_sha256 = artifact_sha256(profile)
+    profile, profile_sha256 = stored_artifact(run, "profile", profile)
     report = {
         "run_id": run.run_id,
         "decision": str(decision),
@@ -255,16 +268,15 @@ def gate_run(  # pylint: disable=too-many-locals
         "profile_sha256": profile_sha256,
         "created_at": timezone.now().isoformat(),
     }
-    report = finite(report)
-    result = GateResult(str(decision), reasons, report, artifact_sha256(report), profile_sha256)
+    report, report_sha256 = stored_artifact(run, "report", finite(report))
+    result = GateResult(str(decision), reasons, report, report_sha256, profile_sha256)
     _record(run, result, accepted_by=accepted_by, profile=profile)
     return result
 
 
 def _record(run: SyncRun, result: GateResult, *, accepted_by: str, profile: dict[str, Any]) -> None:
     """Save the artifacts on the run, then one audit event per failed check and one for the decision."""
-    run.profile, run.profile_sha256 = profile, result.profile_sha256
-    run.report, run.report_sha256 = result.report, result.report_sha256
+    run.profile_sha256, run.report_sha256 = result.profile_sha256, result.report_sha256
     run.decision, run.reasons = result.decision, result.reasons
     run.reference_run_id = result.report["reference"]["run_id"] or ""
     run.staged_products = profile["rows"]
