@@ -9,7 +9,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 # on (`make worker DEBUG=0` or an exported DEBUG wins). Production sets its own, see deploy/.
 export DEBUG ?= 1
 
-.PHONY: install install-dev migrate demo worker scheduler test test-postgres lint audit-deps format check check-deploy clean
+.PHONY: install install-dev lock migrate demo worker scheduler test test-postgres lint audit-deps format check check-deploy clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -17,17 +17,25 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.runtime: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
+# Installs come from the hashed lock files only: pip refuses any file whose hash differs.
+$(VENV)/.runtime: requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
 	touch $@
 
-$(VENV)/.dev: requirements-dev.txt requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+$(VENV)/.dev: requirements-dev.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $(VENV)/.runtime $@
 
 install: $(VENV)/.runtime  ## runtime dependencies into .venv
 
 install-dev: $(VENV)/.dev  ## test and lint dependencies into .venv
+
+# requirements*.txt are the pinned direct dependencies people edit; the .lock files pin every
+# transitive one with its hashes. Run after editing a requirements file, commit both.
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --no-strip-extras --no-emit-index-url --no-emit-find-links
+lock: install-dev  ## regenerate requirements.lock and requirements-dev.lock (with hashes) from requirements*.txt
+	$(PIP_COMPILE) --output-file requirements.lock requirements.txt
+	$(PIP_COMPILE) --output-file requirements-dev.lock requirements-dev.txt
 
 demo: install  ## the whole app, offline: mirror, sync, admin account, site on :8000
 	$(PY) -m bin.demo
@@ -48,7 +56,10 @@ test-postgres: install-dev  ## the suite again on PostgreSQL (DATABASE_URL or th
 	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) manage.py migrate --verbosity 0
 	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) -m pytest -q
 
-lint: install-dev  ## pylint with pylint-django (the bar is 10.00/10); the score goes on the audit record
+lint: install-dev  ## ruff check, ruff format --check, mypy --strict, then pylint (10.00/10; the score goes on the audit record)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	@report=$$(mktemp); \
 	$(BIN)/pylint --fail-under=10 --output-format=json2:$$report,colorized $(wildcard $(LINTED)); status=$$?; \
 	$(PY) manage.py audit_record_lint $$report || echo "make lint: the score was not recorded" >&2; \
@@ -57,11 +68,13 @@ lint: install-dev  ## pylint with pylint-django (the bar is 10.00/10); the score
 audit-deps: install-dev  ## pip-audit of the installed dependencies against known vulnerabilities
 	$(BIN)/pip-audit --progress-spinner off
 
-format: install-dev  ## reformat with ruff
+format: install-dev  ## reformat with ruff and apply its safe fixes (import order...)
+	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-check: install  ## Django's system checks
+check: install  ## Django's system checks, and no model change without its migration
 	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
 
 check-deploy: install  ## the deployment checks, with the production settings deploy/ sets (DEBUG off)
 	DEBUG=0 SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \

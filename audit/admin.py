@@ -1,16 +1,21 @@
 """Staff review the audit log in the admin, read-only for everyone, superusers included, on millions of rows."""
 
+import contextlib
 import json
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
-from django.db.models import BooleanField, Case, Exists, OuterRef, Value, When
+from django.db.models import BooleanField, Case, Exists, OuterRef, QuerySet, Value, When
+from django.db.models.expressions import Combinable
+from django.http import HttpRequest
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from .admin_mixins import ReadOnlyAdminMixin
 from .dashboard_charts import dashboard_context
@@ -18,6 +23,9 @@ from .filters import StatusClassFilter, TimeRangeFilter
 from .models import AuditEvent, Kind, Outcome
 from .paginator import LookaheadPaginator
 from .selectors import search_events
+
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldOpts, _FieldsetSpec
 
 # pytest's summary order; details come back with their keys sorted.
 COUNT_ORDER = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
@@ -31,33 +39,31 @@ TEST_RUN_FIELDS = ("test_summary", "test_failures")
 CHAIN_FIELDS = ("prev_hash", "hash")
 
 
-def _changelist_url(**filters) -> str:
+def _changelist_url(**filters: object) -> str:
     return f"{reverse('admin:audit_auditevent_changelist')}?{urlencode(filters)}"
 
 
-def _product_urls(product_id: int) -> list[tuple[str, str]]:
+def _product_urls(product_id: int) -> list[tuple[str, StrOrPromise]]:
     """Where a product can be seen: its events, its page, and its admin page once the catalog registers one."""
-    urls = [(_changelist_url(product_id=product_id), _("its events"))]
+    urls: list[tuple[str, StrOrPromise]] = [(_changelist_url(product_id=product_id), _("its events"))]
     try:
         urls.append((reverse("catalog:product_detail", args=[product_id]), _("product page")))
     except NoReverseMatch:
         urls.append((f"/products/{product_id}/", _("product page")))
-    try:
+    with contextlib.suppress(NoReverseMatch):
         urls.append((reverse("admin:catalog_product_change", args=[product_id]), _("product in the admin")))
-    except NoReverseMatch:
-        pass
     return urls
 
 
 class NewestFirstChangeList(ChangeList):
     """Always newest first: the seq index serves that order, where sorting by another column sorts every row."""
 
-    def get_ordering(self, request, queryset):
+    def get_ordering(self, request: HttpRequest, queryset: QuerySet[AuditEvent]) -> list[str | Combinable]:
         return ["-seq"]
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]  # bare, so pylint infers the base
     """Browse and inspect events; adding, changing and deleting are refused (403).
 
     Every filter, the search and the default ordering (-seq) are served by indexes, and
@@ -90,11 +96,11 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     actions = None
     readonly_fields = (*EVENT_FIELDS, *REQUEST_FIELDS, *TRACE_FIELDS, *TEST_RUN_FIELDS, "pretty_details", *CHAIN_FIELDS)
 
-    def get_fieldsets(self, request, obj=None):
-        trace = ("run_events", "product_links", "chain_neighbours")
+    def get_fieldsets(self, request: HttpRequest, obj: AuditEvent | None = None) -> "_FieldsetSpec":
+        trace: tuple[str, ...] = ("run_events", "product_links", "chain_neighbours")
         if obj is not None and obj.kind == Kind.VALIDATION:
             trace = ("rule", *trace)
-        fieldsets = [
+        fieldsets: list[tuple[StrOrPromise | None, _FieldOpts]] = [
             (None, {"fields": EVENT_FIELDS}),
             (_("Request"), {"fields": REQUEST_FIELDS}),
             (_("Traceability"), {"fields": trace}),
@@ -104,37 +110,43 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         fieldsets += [(_("Details"), {"fields": ("pretty_details",)}), (_("Hash chain"), {"fields": CHAIN_FIELDS})]
         return fieldsets
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AuditEvent]:
         # Only a started event asks whether its run ended: one index probe per shown row.
         ended = AuditEvent.objects.filter(run_id=OuterRef("run_id"), kind=OuterRef("kind"), seq__gt=OuterRef("seq"))
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                run_ended=Case(
-                    When(outcome=Outcome.STARTED, then=Exists(ended)), default=Value(True), output_field=BooleanField()
-                )
+        events: QuerySet[AuditEvent] = super().get_queryset(request)
+        return events.annotate(
+            run_ended=Case(
+                When(outcome=Outcome.STARTED, then=Exists(ended)), default=Value(True), output_field=BooleanField()
             )
         )
 
-    def get_changelist(self, request, **kwargs):
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return NewestFirstChangeList
 
-    def get_search_results(self, request, queryset, search_term):
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[AuditEvent], search_term: str
+    ) -> tuple[QuerySet[AuditEvent], bool]:
         return search_events(queryset, search_term), False
 
-    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+    def get_paginator(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[AuditEvent],
+        per_page: int,
+        orphans: int = 0,
+        allow_empty_first_page: bool = True,
+    ) -> LookaheadPaginator:
         try:
             page_number = int(request.GET.get("p", 1))
         except ValueError:
             page_number = 1
         return self.paginator(queryset, per_page, orphans, allow_empty_first_page, page_number=page_number)
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         dashboard_view = self.admin_site.admin_view(self.dashboard_view)
         return [path("dashboard/", dashboard_view, name="audit_auditevent_dashboard"), *super().get_urls()]
 
-    def dashboard_view(self, request):
+    def dashboard_view(self, request: HttpRequest) -> TemplateResponse:
         """The monitoring dashboard: charts of recent activity and the last chain verification."""
         context = {
             **self.admin_site.each_context(request),
@@ -146,7 +158,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/audit/dashboard.html", context)
 
     @admin.display(description=_("outcome"))
-    def outcome_label(self, event: AuditEvent) -> str:
+    def outcome_label(self, event: AuditEvent) -> StrOrPromise:
         """The outcome; a start without an end says so."""
         if event.outcome == Outcome.STARTED and not getattr(event, "run_ended", True):
             return NO_END_RECORDED
@@ -184,7 +196,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("rule"))
     def rule(self, event: AuditEvent) -> str:
         """The validation rule the product broke."""
-        return event.details.get("rule", "-")
+        return str(event.details.get("rule", "-"))
 
     @admin.display(description=_("in the chain"))
     def chain_neighbours(self, event: AuditEvent) -> str:
@@ -206,7 +218,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return format_html_join(" · ", "{}", ((part,) for part in parts))
 
     @admin.display(description=_("summary"))
-    def test_summary(self, event: AuditEvent) -> str:
+    def test_summary(self, event: AuditEvent) -> StrOrPromise:
         """Status, counts, duration and the code the run tested."""
         details = event.details
         if event.outcome == Outcome.STARTED:
@@ -243,5 +255,5 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         """The details JSON, indented for reading."""
         return format_html("<pre>{}</pre>", json.dumps(event.details, indent=2, sort_keys=True))
 
-    def has_view_permission(self, request, obj=None) -> bool:
-        return request.user.is_active and request.user.is_staff
+    def has_view_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
+        return bool(request.user.is_active and request.user.is_staff)

@@ -1,5 +1,7 @@
 """Django app configuration for the audit log."""
 
+from importlib import import_module
+
 from django.apps import AppConfig
 
 
@@ -11,4 +13,4 @@ class AuditConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+        import_module(f"{self.name}.signals")  # importing it registers its receivers

@@ -4,9 +4,13 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from .models import GENESIS_HASH
+
+if TYPE_CHECKING:
+    from .models import AuditEvent
 
 # The fields a hash covers, in a fixed order; adding one changes every hash, so only append.
 HASHED_FIELDS = (
@@ -33,22 +37,22 @@ HASHED_FIELDS = (
 CANONICAL_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
-def canonical_json(value) -> str:
+def canonical_json(value: object) -> str:
     """One spelling for one value: sorted keys, no spaces, UTF-8 kept."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def canonical_time(moment: datetime) -> str:
     """UTC with microseconds, the precision every supported database keeps."""
-    return moment.astimezone(timezone.utc).strftime(CANONICAL_TIME_FORMAT)
+    return moment.astimezone(UTC).strftime(CANONICAL_TIME_FORMAT)
 
 
 def parse_canonical_time(value: str) -> datetime:
     """The moment ``canonical_time`` wrote."""
-    return datetime.strptime(value, CANONICAL_TIME_FORMAT).replace(tzinfo=timezone.utc)
+    return datetime.strptime(value, CANONICAL_TIME_FORMAT).replace(tzinfo=UTC)
 
 
-def event_hash(fields: dict) -> str:
+def event_hash(fields: dict[str, Any]) -> str:
     """sha256 over the canonical form of an event's hashed fields."""
     payload = {name: fields[name] for name in HASHED_FIELDS}
     payload["created_at"] = canonical_time(payload["created_at"])
@@ -71,7 +75,7 @@ class ChainReport:
 
 
 def verify_chain(
-    events: Iterable,
+    events: Iterable["AuditEvent"],
     *,
     start_seq: int = 1,
     start_hash: str = GENESIS_HASH,

@@ -1,6 +1,6 @@
 """Charts drawn on the server as inline SVG: stacked bars, lines and horizontal bars, no JavaScript."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -80,11 +80,15 @@ def _legend(names: Sequence[str]) -> SafeString:
     )
 
 
-def _stack(i: int, x_labels: Sequence[str], series: dict[str, Sequence[float]], y_max: float) -> list[tuple]:
+Rect = tuple[float, float, float, float, str, str]  # x, y, width, height, colour, tooltip
+
+
+def _stack(i: int, x_labels: Sequence[str], series: Mapping[str, Sequence[float]], y_max: float) -> list[Rect]:
     """The rectangles of bar ``i``, bottom series first, each with its tooltip."""
     plot_height = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
     step = (WIDTH - MARGIN_LEFT - MARGIN_RIGHT) / max(len(x_labels), 1)
-    base, rects = HEIGHT - MARGIN_BOTTOM, []
+    base: float = HEIGHT - MARGIN_BOTTOM
+    rects: list[Rect] = []
     for index, (name, values) in enumerate(series.items()):
         if not values[i]:
             continue
@@ -96,7 +100,7 @@ def _stack(i: int, x_labels: Sequence[str], series: dict[str, Sequence[float]], 
     return rects
 
 
-def stacked_bars(x_labels: Sequence[str], series: dict[str, Sequence[float]], *, label: str) -> SafeString:
+def stacked_bars(x_labels: Sequence[str], series: Mapping[str, Sequence[float]], *, label: str) -> SafeString:
     """One bar per x label, each series stacked on the ones before it."""
     totals = [sum(values[i] for values in series.values()) for i in range(len(x_labels))]
     y_max = max(totals, default=0) or 1
@@ -120,7 +124,10 @@ def _series_line(
     dots = format_html_join(
         "",
         '<circle cx="{}" cy="{}" r="3" fill="{}"><title>{}</title></circle>',
-        ((x, y, fill, f"{x_labels[i]}: {name} {_number(value)}") for (x, y), (i, value) in zip(points, known)),
+        (
+            (x, y, fill, f"{x_labels[i]}: {name} {_number(value)}")
+            for (x, y), (i, value) in zip(points, known, strict=False)
+        ),
     )
     return format_html(
         '<polyline fill="none" stroke="{}" stroke-width="2" points="{}"/>{}',
@@ -130,7 +137,7 @@ def _series_line(
     )
 
 
-def line_chart(x_labels: Sequence[str], series: dict[str, Sequence[float | None]], *, label: str) -> SafeString:
+def line_chart(x_labels: Sequence[str], series: Mapping[str, Sequence[float | None]], *, label: str) -> SafeString:
     """One line per series, with a dot per known value; gaps where a value is None."""
     y_max = max((value for values in series.values() for value in values if value is not None), default=0) or 1
     body = format_html_join(

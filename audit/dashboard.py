@@ -7,12 +7,11 @@ the page does not slow down as the history grows.
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import CharField, Count
+from django.db.models import CharField, Count, Func
 from django.db.models.functions import Cast, Substr, TruncHour
 from django.utils import timezone
 
@@ -26,23 +25,23 @@ RUNS_SHOWN = 30
 PERCENTILES = {"p50": 0.50, "p95": 0.95}
 
 
-def _hour_of_event():
+def _hour_of_event() -> Func:
     # SQLite's TruncHour calls a Python function per row; its stored UTC text
     # ("2026-11-26 10:43:00.000000") truncates to the hour with substr instead.
     if connection.vendor == "sqlite":
         return Substr(Cast("created_at", CharField()), 1, 13)
-    return TruncHour("created_at", tzinfo=dt_timezone.utc)
+    return TruncHour("created_at", tzinfo=UTC)
 
 
 def _as_hour(value: datetime | str) -> datetime:
     if isinstance(value, str):
-        return datetime.strptime(value, "%Y-%m-%d %H").replace(tzinfo=dt_timezone.utc)
+        return datetime.strptime(value, "%Y-%m-%d %H").replace(tzinfo=UTC)
     return value
 
 
 def events_per_hour(now: datetime) -> tuple[list[datetime], dict[str, list[int]]]:
     """Events per hour by outcome over the last seven days: the hours (UTC), and a count per hour per outcome."""
-    first_hour = now.astimezone(dt_timezone.utc).replace(minute=0, second=0, microsecond=0)
+    first_hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     first_hour -= timedelta(hours=HOURS_SHOWN - 1)
     hours = [first_hour + timedelta(hours=i) for i in range(HOURS_SHOWN)]
     position = {hour: i for i, hour in enumerate(hours)}

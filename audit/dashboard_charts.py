@@ -3,9 +3,10 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _  # called per request, in its language
 
 from . import dashboard
 from .charts import line_chart, stacked_bars
@@ -97,7 +98,7 @@ def _lint(points: list[dashboard.RunPoint]) -> Section:
     return Section(title, line_chart(labels, {"score": [point.values["score"] for point in points]}, label=title))
 
 
-def dashboard_context(now: datetime) -> dict:
+def dashboard_context(now: datetime) -> dict[str, Any]:
     """The dashboard's sections in reading order, the latest test runs and the last verification."""
     test_runs = dashboard.recent_test_runs()
     return {

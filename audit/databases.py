@@ -11,7 +11,10 @@ from django.db import DEFAULT_DB_ALIAS, connections
 def complete_settings(settings_dict: dict[str, Any]) -> dict[str, Any]:
     """The settings with Django's defaults filled in, as ``DATABASES`` entries get them."""
     # configure_settings insists on a "default" entry, so the copy plays that part.
-    return connections.configure_settings({DEFAULT_DB_ALIAS: copy.deepcopy(settings_dict)})[DEFAULT_DB_ALIAS]
+    configured: dict[str, Any] = connections.configure_settings({DEFAULT_DB_ALIAS: copy.deepcopy(settings_dict)})[
+        DEFAULT_DB_ALIAS
+    ]
+    return configured
 
 
 @contextmanager

@@ -1,12 +1,17 @@
 """Changelist filters for audit events that stay on indexes: status class and time range."""
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from .selectors import events_between, events_with_status_between
 
@@ -33,10 +38,11 @@ class StatusClassFilter(admin.SimpleListFilter):
     title = _("status class")
     parameter_name = "status_class"
 
-    def lookups(self, request, model_admin):
-        return [(key, label) for key, (_low, _high, label) in STATUS_CLASSES.items()] + [(NO_STATUS, _("no status"))]
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
+        choices: list[tuple[str, StrOrPromise]] = [(key, label) for key, (_low, _high, label) in STATUS_CLASSES.items()]
+        return [*choices, (NO_STATUS, _("no status"))]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
         if value == NO_STATUS:
             return queryset.filter(status_code__isnull=True)
@@ -67,16 +73,16 @@ class TimeRangeFilter(admin.ListFilter):
     template = "admin/filter.html"
     period_parameter, since_parameter, until_parameter = "period", "since", "until"
 
-    def __init__(self, request, params, model, model_admin):
+    def __init__(self, request: HttpRequest, params: dict[str, list[str]], model: Any, model_admin: Any) -> None:
         super().__init__(request, params, model, model_admin)
         for name in self.expected_parameters():
             if name in params:
                 self.used_parameters[name] = params.pop(name)[-1]
 
-    def expected_parameters(self):
+    def expected_parameters(self) -> list[str | None]:
         return [self.period_parameter, self.since_parameter, self.until_parameter]
 
-    def has_output(self):
+    def has_output(self) -> bool:
         return True
 
     def bounds(self) -> tuple[datetime | None, datetime | None]:
@@ -86,17 +92,17 @@ class TimeRangeFilter(admin.ListFilter):
             if period not in PERIODS:
                 raise IncorrectLookupParameters(f"unknown period: {period!r}")
             return timezone.now() - PERIODS[period][0], None
-        since = self.used_parameters.get(self.since_parameter)
-        until = self.used_parameters.get(self.until_parameter)
+        since = str(self.used_parameters.get(self.since_parameter) or "")
+        until = str(self.used_parameters.get(self.until_parameter) or "")
         return (parse_moment(since) if since else None, parse_moment(until) if until else None)
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         since, until = self.bounds()
         if since is None and until is None:
             return queryset
         return events_between(queryset, since, until)
 
-    def choices(self, changelist):
+    def choices(self, changelist: Any) -> Iterator[dict[str, Any]]:
         used = self.used_parameters
         yield {
             "selected": not used,

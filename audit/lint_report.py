@@ -4,6 +4,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 MESSAGE_TYPES = ("fatal", "error", "warning", "refactor", "convention", "info")
 TYPE_BY_LETTER = {message_type[0].upper(): message_type for message_type in MESSAGE_TYPES}
@@ -32,7 +33,7 @@ class LintReport:
         return sum(self.by_type.values())
 
 
-def _from_json2(report: dict) -> LintReport:
+def _from_json2(report: dict[str, Any]) -> LintReport:
     statistics = report.get("statistics")
     if not isinstance(statistics, dict) or not isinstance(statistics.get("score"), (int, float)):
         raise UnreadableReport("the JSON report has no statistics.score: use pylint's --output-format=json2")
@@ -51,7 +52,8 @@ def _from_text(text: str) -> LintReport:
     scores = SCORE_LINE.findall(text)
     if not scores:
         raise UnreadableReport("no 'rated at N/10' line: was pylint's score report turned off?")
-    by_type, by_symbol = Counter(), Counter()
+    by_type: Counter[str] = Counter()
+    by_symbol: Counter[str] = Counter()
     for line in text.splitlines():
         if match := MESSAGE_LINE.match(line.strip()):
             by_type[TYPE_BY_LETTER[match[1]]] += 1

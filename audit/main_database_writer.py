@@ -34,7 +34,9 @@ def main_database_settings() -> dict[str, Any]:
     Call it before pytest-django swaps the default database for the test database.
     """
     url = os.environ.get(DATABASE_URL_ENV)
-    settings_dict = dj_database_url.parse(url) if url else copy.deepcopy(connections.settings[DEFAULT_DB_ALIAS])
+    settings_dict: dict[str, Any] = (
+        dict(dj_database_url.parse(url)) if url else copy.deepcopy(connections.settings[DEFAULT_DB_ALIAS])
+    )
     if "postgresql" in settings_dict["ENGINE"]:
         settings_dict.setdefault("OPTIONS", {}).setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
     return settings_dict

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
 
 import pytest
 
@@ -40,7 +39,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def audit_test_run_started(request: pytest.FixtureRequest) -> Iterator[None]:
+def audit_test_run_started(request: pytest.FixtureRequest) -> None:
     """Write the session's ``started`` event before its first test runs.
 
     pytest-django blocks database access outside tests; its documented
@@ -52,4 +51,3 @@ def audit_test_run_started(request: pytest.FixtureRequest) -> Iterator[None]:
             recorder.record_start(request.getfixturevalue("django_db_blocker").unblock)
         else:
             recorder.record_start(contextlib.nullcontext)
-    yield

@@ -18,11 +18,14 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 import pytest
+
+if TYPE_CHECKING:
+    from audit.models import AuditEvent
 
 COUNTED = ("passed", "failed", "skipped", "error", "xfailed", "xpassed")
 FAILURE_CATEGORIES = ("failed", "error")
@@ -71,7 +74,7 @@ def _user() -> str:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,7 @@ class SessionRecorder:
         if self.started_seq is None:
             return  # the start was not recorded; one warning is enough
         exitstatus, duration_s = self.end.exit_status, self.end.duration_s
-        status = STATUS_BY_EXIT_CODE.get(exitstatus, f"exit status {exitstatus}")
+        status = STATUS_BY_EXIT_CODE.get(pytest.ExitCode(exitstatus), f"exit status {exitstatus}")
         results = ", ".join(f"{count} {name}" for name, count in self.counts.items() if count) or "no tests"
         details = self.context | {
             "finished_at": self.end.finished_at,
@@ -182,8 +185,8 @@ class SessionRecorder:
             when = getattr(report, "when", "collect")
             self.failures.append({"nodeid": report.nodeid, "when": when, "reason": failure_reason(report)})
 
-    def _write(self, **fields: Any):
-        if self.failed_to_record:
+    def _write(self, **fields: Any) -> AuditEvent | None:
+        if self.failed_to_record or self.database is None:
             return None
         try:
             from audit.main_database_writer import record_test_run_event  # pylint: disable=import-outside-toplevel

@@ -39,8 +39,9 @@ def _last_prunable_seq(cutoff: datetime, using: str) -> int | None:
     events = AuditEvent.objects.using(using)
     first_kept = events.filter(created_at__gte=cutoff).order_by("seq").values_list("seq", flat=True).first()
     if first_kept is not None:
-        return first_kept - 1
-    return events.order_by("-seq").values_list("seq", flat=True).first()
+        return int(first_kept) - 1
+    last: int | None = events.order_by("-seq").values_list("seq", flat=True).first()
+    return last
 
 
 def _delete_pruned_range(first_seq: int, last_seq: int, using: str) -> int:
@@ -52,7 +53,7 @@ def _delete_pruned_range(first_seq: int, last_seq: int, using: str) -> int:
             # The append-only trigger lets a DELETE through only inside a transaction that says so.
             cursor.execute("SET LOCAL audit.allow_prune = 'on'")
         cursor.execute(f"DELETE FROM {table} WHERE seq >= %s AND seq <= %s", [first_seq, last_seq])
-        return cursor.rowcount
+        return int(cursor.rowcount)
 
 
 def prune_events(

@@ -21,7 +21,9 @@ DENSITY_DIVISOR = 400
 MIN_DENSE_MATCHES = 200
 
 
-def events_between(events: QuerySet, since: datetime | None, until: datetime | None) -> QuerySet:
+def events_between(
+    events: QuerySet[AuditEvent], since: datetime | None, until: datetime | None
+) -> QuerySet[AuditEvent]:
     """Events from ``since`` (included) to ``until`` (excluded), bounded by seq so the newest-first scan stays short.
 
     Two index probes on created_at turn the times into a seq range; the changelist then
@@ -49,20 +51,21 @@ def events_between(events: QuerySet, since: datetime | None, until: datetime | N
     return events
 
 
-def stored_events(events: QuerySet) -> int:
+def stored_events(events: QuerySet[AuditEvent]) -> int:
     """How many events are stored, from the ends of the seq index: the chain has no gaps."""
     seqs = AuditEvent.objects.using(events.db).order_by("seq").values_list("seq", flat=True)
     first = seqs.first()
-    return 0 if first is None else seqs.last() - first + 1
+    last = seqs.last()
+    return 0 if first is None or last is None else last - first + 1
 
 
-def is_dense(matching: QuerySet) -> bool:
+def is_dense(matching: QuerySet[AuditEvent]) -> bool:
     """Whether enough events match that walking newest first finds a page sooner than sorting the matches."""
     threshold = max(stored_events(matching) // DENSITY_DIVISOR, MIN_DENSE_MATCHES)
     return matching.order_by().values("pk")[:threshold].count() >= threshold
 
 
-def events_with_status_between(events: QuerySet, low: int, high: int) -> QuerySet:
+def events_with_status_between(events: QuerySet[AuditEvent], low: int, high: int) -> QuerySet[AuditEvent]:
     """Events with ``low <= status_code < high``, planned for a common or a rare status class."""
     matching = events.filter(status_code__gte=low, status_code__lt=high)
     if not is_dense(matching):
@@ -77,7 +80,7 @@ def looks_like_url(term: str) -> bool:
     return "://" in term or term.startswith("/")
 
 
-def events_with_url_prefix(events: QuerySet, prefix: str) -> QuerySet:
+def events_with_url_prefix(events: QuerySet[AuditEvent], prefix: str) -> QuerySet[AuditEvent]:
     """Events whose URL starts with ``prefix``, case-sensitively, planned for a common or a rare prefix."""
     matching = events.filter(url__startswith=prefix)
     if connections[events.db].vendor != "postgresql":
@@ -90,7 +93,7 @@ def events_with_url_prefix(events: QuerySet, prefix: str) -> QuerySet:
     return events.alias(url_start=Substr("url", 1, len(prefix))).filter(url_start=prefix)
 
 
-def search_events(events: QuerySet, term: str) -> QuerySet:
+def search_events(events: QuerySet[AuditEvent], term: str) -> QuerySet[AuditEvent]:
     """The changelist search: a URL prefix when the term looks like a URL, else an exact run id."""
     term = term.strip()
     if not term:

@@ -36,7 +36,8 @@ def _lock_chain(using: str) -> None:
 
 def _json_safe(details: dict[str, Any] | None) -> dict[str, Any]:
     """The details as the database will give them back, so the hash survives a round trip."""
-    return json.loads(canonical_json(json.loads(json.dumps(details or {}, default=str))))
+    safe: dict[str, Any] = json.loads(canonical_json(json.loads(json.dumps(details or {}, default=str))))
+    return safe
 
 
 def _clean_text(value: str | None) -> str:

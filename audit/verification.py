@@ -2,7 +2,9 @@
 
 import re
 import time
+from collections.abc import Generator
 from dataclasses import dataclass
+from typing import cast
 
 from django.db import DEFAULT_DB_ALIAS
 
@@ -70,7 +72,7 @@ def verify_stored_chain(
     events = AuditEvent.objects.using(using).order_by("seq")
     if through_seq is not None:
         events = events.filter(seq__lte=through_seq)
-    rows = events.iterator(chunk_size=CHUNK_SIZE)
+    rows = cast(Generator[AuditEvent, None, None], events.iterator(chunk_size=CHUNK_SIZE))
     try:
         report = verify_chain(rows, start_seq=start.seq, start_hash=start.hash, pinned=start.pinned)
     finally:

@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -172,7 +172,7 @@ def _insert_sqlite(raw_cursor, statement: str, rows) -> None:
     # Django stores SQLite times as naive UTC text.
     batch = []
     for row in rows:
-        moment = row[1].astimezone(timezone.utc).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        moment = row[1].astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
         batch.append((row[0], moment, *row[2:]))
         if len(batch) == BATCH_SIZE:
             raw_cursor.executemany(statement, batch)
@@ -282,7 +282,7 @@ def run_child(args: argparse.Namespace) -> None:
 
     django.setup()
     call_command("migrate", verbosity=0)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     fill_seconds = fill(args.size, now)
     timings = time_views(args.repeat, now)
     print(json.dumps({"fill_s": round(fill_seconds, 1), "timings": timings}))

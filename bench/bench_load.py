@@ -11,7 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.common import benchmark_cli, ROOT, manage, run_wrk, site_env, start_gunicorn, start_mirror, stop
+from bench.common import ROOT, benchmark_cli, manage, run_wrk, site_env, start_gunicorn, start_mirror, stop
 
 CONNECTIONS = 50
 SECONDS = 30
@@ -21,7 +21,7 @@ def main() -> None:
     """Seed the catalog, start a sync and the load together, print the figures."""
     benchmark_cli(__doc__)
     work = Path(tempfile.mkdtemp(prefix="bench-load-"))
-    mirror, mirror_url = start_mirror("--latency-ms", "25")
+    mirror, mirror_url = start_mirror("--latency-ms", "25", "--rate-limit", "0")
     env = site_env(work, DUMMYJSON_BASE_URL=mirror_url)
     try:
         manage(env, "migrate", "-v0")

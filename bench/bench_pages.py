@@ -28,7 +28,7 @@ def main() -> None:
     env = site_env(work)
     manage(env, "migrate", "-v0")
     manage(env, "collectstatic", "--noinput", "-v0")
-    mirror, mirror_url = start_mirror("--scale", str(SCALE))
+    mirror, mirror_url = start_mirror("--scale", str(SCALE), "--rate-limit", "0")
     try:
         manage(env, "sync_products", "--base-url", mirror_url, "--no-images")
     finally:

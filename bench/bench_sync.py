@@ -2,7 +2,8 @@
 
 Run: ``.venv/bin/python -m bench.bench_sync`` (about a minute; add ``--skip-scale`` to skip
 the 10,000-product memory run). Everything runs on loopback, against a mirror started
-as a separate process, with a throwaway SQLite database and media folder.
+as a separate process with its rate limit off (the course baseline makes 194 API calls;
+``bench_rate_limit`` measures the limit), with a throwaway SQLite database and media folder.
 
 It prints:
 - the course's baseline (``get_product`` per id, then each image one after another)
@@ -72,7 +73,7 @@ def measure_sync(base_url: str) -> tuple[float, object]:
 
 def scale_rss(work: Path) -> tuple[int, float]:
     """Peak RSS in MB of a subprocess syncing 10,000 products, and its wall time."""
-    mirror, base_url = start_mirror("--scale", str(SCALE))
+    mirror, base_url = start_mirror("--scale", str(SCALE), "--rate-limit", "0")
     try:
         env = {**os.environ, "DATABASE_URL": f"sqlite:///{work / 'scale.sqlite3'}", "MEDIA_ROOT": str(work / "scale")}
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
@@ -109,7 +110,7 @@ def setup_django(work: Path) -> None:
 
 def measure_against_latency(work: Path) -> None:
     """Baseline, first sync and re-sync against one mirror with latency; print the ratios."""
-    mirror, base_url = start_mirror("--latency-ms", str(LATENCY_MS))
+    mirror, base_url = start_mirror("--latency-ms", str(LATENCY_MS), "--rate-limit", "0")
     try:
         images = warm_images(base_url)
         (work / "baseline").mkdir()

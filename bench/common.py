@@ -74,6 +74,14 @@ def manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
+def manage_output(env: dict[str, str], *args: str) -> str:
+    """What a manage.py command prints (it must succeed)."""
+    completed = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    return completed.stdout.strip()
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket() as probe:
@@ -81,13 +89,14 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_gunicorn(env: dict[str, str], *, workers: int = 4) -> tuple[subprocess.Popen, str]:
+def start_gunicorn(env: dict[str, str], *, workers: int = 4, threads: int = 1) -> tuple[subprocess.Popen, str]:
     """Serve the site with gunicorn on a free port; return the process once it answers."""
     port = free_port()
     process = subprocess.Popen(  # pylint: disable=consider-using-with
         [
             sys.executable, "-m", "gunicorn", "config.wsgi",
-            "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--log-level", "warning",
+            "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
+            "--log-level", "warning",
         ],
         cwd=ROOT,
         env=env,

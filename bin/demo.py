@@ -170,7 +170,7 @@ class Children:
             stdin=subprocess.DEVNULL,
             # The terminal's Ctrl-C reaches only the demo, which then stops each child once.
             process_group=0,
-            preexec_fn=self.pre_exec,  # noqa: PLW1509 (the demo starts no threads, so fork is safe)
+            preexec_fn=self.pre_exec,
         )
         self.running.append(process)
         return process

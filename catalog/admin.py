@@ -1,7 +1,8 @@
 """Staff look after the catalog here; the one write they trigger is a refresh from the source, run by a worker."""
 
 from django.contrib import admin, messages
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html
@@ -13,7 +14,7 @@ from .refreshes import products_refresh_request
 from .sync_run_admin import SyncRunAdmin  # noqa: F401  # pylint: disable=unused-import  # registers itself
 
 
-class ProductImageInline(ReadOnlyAdminMixin, admin.TabularInline):
+class ProductImageInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ignore[type-arg]  # bare, so pylint infers the base
     """The product's images as stored, read-only: the sync owns them."""
 
     model = ProductImage
@@ -24,7 +25,7 @@ class ProductImageInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # bare, so pylint infers the base
     """Products with links to their audit trail and the "Refresh from DummyJSON" action."""
 
     list_display = (
@@ -54,10 +55,11 @@ class ProductAdmin(admin.ModelAdmin):
             link += format_html(' · <a href="{}?run_id={}">last run</a>', events, product.last_run_id)
         return link
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
         # The latest refresh of each row in the same query: the list shows where each one stands.
         latest = ProductRefresh.objects.filter(product_id=OuterRef("pk"))
-        return super().get_queryset(request).annotate(
+        products: QuerySet[Product] = super().get_queryset(request)
+        return products.annotate(
             refresh_state_value=Subquery(latest.values("state")[:1]),
             refresh_requested_at=Subquery(latest.values("requested_at")[:1]),
         )
@@ -65,13 +67,15 @@ class ProductAdmin(admin.ModelAdmin):
     @admin.display(description="refresh")
     def refresh_state(self, product: Product) -> str:
         """Queued, running, done or failed: the latest refresh, as the worker left it."""
+        # Both are annotations get_queryset adds.
         state = getattr(product, "refresh_state_value", None)
-        if state is None:
+        requested_at = getattr(product, "refresh_requested_at", None)
+        if state is None or requested_at is None:
             return "-"
-        return f"{RefreshState(state).label} ({date_format(product.refresh_requested_at, 'DATETIME_FORMAT')})"
+        return f"{RefreshState(state).label} ({date_format(requested_at, 'DATETIME_FORMAT')})"
 
     @admin.action(description="Refresh from DummyJSON", permissions=["change"])
-    def refresh_from_dummyjson(self, request, queryset) -> None:
+    def refresh_from_dummyjson(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
         """Queue one refresh of the selected products for a worker, under one run id; returns at once."""
         product_ids = list(queryset.values_list("id", flat=True))
         run_id = products_refresh_request(product_ids=product_ids, actor=request.user.get_username())
@@ -90,7 +94,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # bare, so pylint infers the base
     """Categories as the source names them."""
 
     list_display = ("slug", "name")
@@ -98,7 +102,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProductChange)
-class ProductChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ProductChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]  # bare, so pylint infers the base
     """Change history: read-only, it is the record of what each run changed."""
 
     list_display = ("changed_at", "product", "field", "old_value", "new_value", "run_id")
@@ -108,7 +112,7 @@ class ProductChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ProductRefresh)
-class ProductRefreshAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ProductRefreshAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]  # bare, so pylint infers the base
     """Refreshes asked for by page views and staff, as the workers left them: read-only."""
 
     list_display = ("product_id", "state", "requested_at", "requested_by", "finished_at", "run_id")

@@ -1,5 +1,7 @@
 """Django app configuration for the product catalog."""
 
+from importlib import import_module
+
 from django.apps import AppConfig
 
 
@@ -14,7 +16,7 @@ class CatalogConfig(AppConfig):
         # Imported here, once the app registry is ready: models and checks need it.
         from audit.dashboard_charts import register_section  # pylint: disable=import-outside-toplevel
 
-        from . import checks  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+        import_module(f"{self.name}.checks")  # importing it registers its system checks
         from .dashboard_sections import mean_price_section  # pylint: disable=import-outside-toplevel
 
         register_section(mean_price_section)

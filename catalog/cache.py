@@ -23,7 +23,7 @@ T = TypeVar("T")
 
 def generation() -> str:
     """The catalog's current generation."""
-    return cache.get_or_set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+    return str(cache.get_or_set(GENERATION_KEY, uuid.uuid4().hex, timeout=None))
 
 
 def invalidate_after_commit() -> None:
@@ -35,7 +35,7 @@ def cached_read(name: str, parts: Any, compute: Callable[[], T]) -> T:
     """``compute()``, or its cached value for these parts in this generation."""
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
     key = f"catalog:{name}:{generation()}:{digest}"
-    value = cache.get(key)
+    value: T | None = cache.get(key)
     if value is None:
         value = compute()
         cache.set(key, value, READ_TIMEOUT_SECONDS)

@@ -49,7 +49,7 @@ def step_line(points: list[PricePoint], until: datetime) -> list[tuple[float, fl
         return scale(price, low, high, BOTTOM, TOP)
 
     coordinates = [(x(points[0].at), y(prices[0]))]
-    for point, previous, price in zip(points[1:], prices, prices[1:]):
+    for point, previous, price in zip(points[1:], prices, prices[1:], strict=False):
         coordinates += [(x(point.at), y(previous)), (x(point.at), y(price))]
     coordinates.append((RIGHT, y(prices[-1])))
     return coordinates
@@ -75,7 +75,7 @@ def markers(points: list[PricePoint], line: list[tuple[float, float]]) -> SafeSt
         '<circle class="chart-point" cx="{}" cy="{}" r="{}"><title>{}, {}</title></circle>',
         (
             (f"{x:.1f}", f"{y:.1f}", POINT_RADIUS, money(point.price), day(point.at))
-            for (x, y), point in zip(line[::2], points)
+            for (x, y), point in zip(line[::2], points, strict=False)
         ),
     )
 

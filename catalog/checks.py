@@ -28,6 +28,8 @@ def check_catalog_settings(**kwargs: Any) -> list[CheckMessage]:
         errors.append(Error(f"DUMMYJSON_BASE_URL: {message}", id="catalog.E001"))
     if message := _problem(conf.timeout):
         errors.append(Error(message, id="catalog.E002"))
+    if message := _problem(conf.rate_limit):
+        errors.append(Error(message, id="catalog.E005"))
     if message := _problem(conf.image_formats):
         errors.append(Error(message, id="catalog.E003"))
     if message := _problem(conf.max_image_bytes):

@@ -19,7 +19,11 @@ _clients_lock = threading.Lock()
 def transport_settings() -> TransportSettings:
     """The transport's limits as the settings give them now."""
     return TransportSettings(
-        timeout=conf.timeout(), retries=conf.retries(), backoff_factor=conf.backoff_factor(), deadline=conf.deadline()
+        timeout=conf.timeout(),
+        retries=conf.retries(),
+        backoff_factor=conf.backoff_factor(),
+        deadline=conf.deadline(),
+        rate_limit=conf.rate_limit(),
     )
 
 

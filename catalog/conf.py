@@ -24,6 +24,8 @@ DEFAULTS: dict[str, Any] = {
     "DUMMYJSON_RETRIES": 3,
     "DUMMYJSON_BACKOFF": 0.5,  # seconds
     "DUMMYJSON_DEADLINE": 30.0,  # seconds
+    # The real API allows 100 requests per 10 s per client; the client stays within it.
+    "DUMMYJSON_RATE_LIMIT": "100/10",
     "CATALOG_IMAGE_HOSTS": "cdn.dummyjson.com",
     "CATALOG_IMAGE_FORMATS": "JPEG,PNG,WEBP",
     "CATALOG_MAX_IMAGE_BYTES": 5 * 1024 * 1024,
@@ -101,6 +103,28 @@ def backoff_factor() -> float:
 def deadline() -> float:
     """Wall-clock seconds one response may take in all, however slowly its bytes trickle."""
     return float(_number("DUMMYJSON_DEADLINE", float))
+
+
+def parse_rate_limit(value: object) -> tuple[int, float] | None:
+    """``"requests/seconds"`` (``"100/10"``) as a pair; None for ``0`` or ``off`` (no limit)."""
+    text = str(value).strip().lower()
+    if text in {"0", "off", "none", ""}:
+        return None
+    requests, _, seconds = text.partition("/")
+    try:
+        limit = (int(requests), float(seconds))
+    except ValueError:
+        limit = (0, 0.0)
+    if limit[0] < 1 or limit[1] <= 0:
+        raise ImproperlyConfigured(
+            f"DUMMYJSON_RATE_LIMIT must be 'requests/seconds', like '100/10', or 0 to turn it off; got {value!r}"
+        )
+    return limit
+
+
+def rate_limit() -> tuple[int, float] | None:
+    """At most this many API requests per this many seconds (None: no client-side limit)."""
+    return parse_rate_limit(setting("DUMMYJSON_RATE_LIMIT"))
 
 
 def image_format_names() -> list[str]:

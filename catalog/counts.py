@@ -8,5 +8,5 @@ class Counts:
 
     def add(self, other: "Counts") -> None:
         """Accumulate another tally of the same kind."""
-        for counter in fields(self):
+        for counter in fields(self):  # type: ignore[arg-type]  # a mixin for dataclasses only
             setattr(self, counter.name, getattr(self, counter.name) + getattr(other, counter.name))

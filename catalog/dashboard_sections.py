@@ -1,7 +1,7 @@
 """The catalog's section on the audit dashboard: the mean price per category."""
 
 from django.db.models import Avg
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _  # called per request, in its language
 
 from audit.charts import horizontal_bars
 from audit.dashboard_charts import Section
@@ -20,5 +20,5 @@ def mean_price_section() -> Section:
     title = _("Mean price per category")
     rows = mean_price_per_category()
     if not rows:
-        return Section(str(title), None, str(_("No products in the catalog yet.")))
-    return Section(str(title), horizontal_bars(rows, label=str(title)))
+        return Section(title, None, _("No products in the catalog yet."))
+    return Section(title, horizontal_bars(rows, label=title))

@@ -165,5 +165,5 @@ class DummyJSONClient:
             attempt.value = data
 
         return self.transport.get(
-            url, kind=Kind.FETCH, max_bytes=MAX_JSON_BYTES, product_id=product_id, check_body=parse
+            url, kind=Kind.FETCH, max_bytes=MAX_JSON_BYTES, product_id=product_id, check_body=parse, rate_limited=True
         )

@@ -1,6 +1,8 @@
 """The product list's filter form: GET parameters in, a ProductFilters for the selector out."""
 
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +26,7 @@ SORT_CHOICES = [
 class OnOffCheckbox(forms.CheckboxInput):
     """A checkbox whose ``0``, ``false`` and ``off`` mean unticked, so ``in_stock=0`` in a link does what it says."""
 
-    def value_from_datadict(self, data, files, name) -> bool:
+    def value_from_datadict(self, data: Mapping[str, Any], files: Mapping[str, Any], name: str) -> bool:
         return str(data.get(name, "")).strip().lower() not in {"", "0", "false", "off"}
 
 
@@ -48,12 +50,12 @@ class ProductFilterForm(forms.Form):
     in_stock = forms.BooleanField(label=_("In stock only"), required=False, widget=OnOffCheckbox(attrs={"value": "1"}))
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES)
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")  # labels sit above their fields; a colon adds nothing
         super().__init__(*args, **kwargs)
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         low, high = cleaned.get("min_price"), cleaned.get("max_price")
         if low is not None and high is not None and low > high:
             self.add_error("max_price", _("The maximum price must not be below the minimum price."))

@@ -12,8 +12,8 @@ from django.core.files.storage import Storage, default_storage
 from audit.models import Kind, Outcome
 
 from . import conf
-from .image_rules import FORMAT_EXTENSIONS, THUMBNAIL_STEM
 from .client_factory import shared_client
+from .image_rules import FORMAT_EXTENSIONS, THUMBNAIL_STEM
 from .images import ImageInfo, InvalidImageError, inspect_image
 from .transport import Attempt, Transport
 

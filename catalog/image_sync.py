@@ -5,6 +5,7 @@ request; past ``CATALOG_IMAGE_MAX_AGE`` (or with ``refresh``) it is revalidated
 with ``If-None-Match``, so an unchanged image answers 304 and moves no bytes.
 """
 
+import contextlib
 import contextvars
 import hashlib
 import threading
@@ -12,16 +13,18 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 from django.db import connection, connections, transaction
+from django.db.models import Field
 from django.utils import timezone
 
 from audit.models import Outcome
 
 from . import conf
+from .counts import Counts
 from .dummyjson import DummyJSONClient
 from .image_download import DownloadResult, download_image
-from .counts import Counts
 from .models import ImageStatus, ProductImage
 
 HASH_CHUNK_BYTES = 1024 * 1024
@@ -107,8 +110,8 @@ def save_image_rows(images: list[ProductImage]) -> None:
     if not images:
         return
     database = connections[ProductImage.objects.db]
-    fields = [ProductImage._meta.get_field(name) for name in UPDATED_FIELDS]
-    assignments = ", ".join(f"{database.ops.quote_name(field.column)} = %s" for field in fields)
+    fields = [cast(Field[Any, Any], ProductImage._meta.get_field(name)) for name in UPDATED_FIELDS]
+    assignments = ", ".join(f"{database.ops.quote_name(str(field.column))} = %s" for field in fields)
     table = database.ops.quote_name(ProductImage._meta.db_table)
     statement = f"UPDATE {table} SET {assignments} WHERE {database.ops.quote_name('id')} = %s"
     rows = [
@@ -119,7 +122,7 @@ def save_image_rows(images: list[ProductImage]) -> None:
         cursor.executemany(statement, rows)
 
 
-Batch = list[tuple[ProductImage, Future | DownloadResult | None]]
+Batch = list[tuple[ProductImage, "Future[DownloadResult | None] | DownloadResult | None"]]
 
 
 class ImageDownloads:
@@ -132,7 +135,7 @@ class ImageDownloads:
     def __init__(self, client: DummyJSONClient, *, concurrency: int, refresh: bool = False) -> None:
         self.client, self.refresh = client, refresh
         self.now = timezone.now()
-        self.pending: list[Future] = []
+        self.pending: list[Future[DownloadResult | None]] = []
         # Twice as many threads as downloads: the client's request slots keep ``concurrency``
         # downloads in flight while the other threads check, store and audit finished ones.
         self.threads = concurrency * WORKERS_PER_DOWNLOAD
@@ -141,7 +144,7 @@ class ImageDownloads:
     def __enter__(self) -> "ImageDownloads":
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         for future in self.pending:  # Ctrl-C, SIGTERM or an error: start no more downloads
             future.cancel()
         if self.pool:
@@ -154,11 +157,9 @@ class ImageDownloads:
         if self.pool is None:
             return [(image, self._fetch(image)) for image in images]
         # Each task runs in a copy of this context, so its audit events carry the run id.
-        batch: Batch = [
-            (image, self.pool.submit(contextvars.copy_context().run, self._fetch, image)) for image in images
-        ]
-        self.pending += [future for _, future in batch]
-        return batch
+        futures = [(image, self.pool.submit(contextvars.copy_context().run, self._fetch, image)) for image in images]
+        self.pending += [future for _, future in futures]
+        return list(futures)
 
     def collect(self, batch: Batch) -> ImageCounts:
         """Wait for a batch and record its results on the image rows."""
@@ -178,17 +179,17 @@ class ImageDownloads:
         """Each worker wrote audit events through a database connection of its own; close them
         before the threads go, or they outlive the run (and keep PostgreSQL test databases busy).
         One blocking task per thread: the barrier makes every thread take exactly one."""
+        pool = self.pool
+        assert pool is not None  # only called when there are worker threads
         barrier = threading.Barrier(self.threads)
 
         def close_connection() -> None:
-            try:
+            with contextlib.suppress(threading.BrokenBarrierError):
                 barrier.wait(timeout=WORKER_CLOSE_TIMEOUT_SECONDS)
-            except threading.BrokenBarrierError:
-                pass
             connection.close()
 
         for _ in range(self.threads):
-            self.pool.submit(close_connection)
+            pool.submit(close_connection)
 
 
 def refresh_images(

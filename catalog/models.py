@@ -23,10 +23,10 @@ class Category(models.Model):
         return self.name
 
 
-class ProductQuerySet(models.QuerySet):
+class ProductQuerySet(models.QuerySet["Product"]):
     """Shortcuts for the products people may see."""
 
-    def published(self):
+    def published(self) -> "ProductQuerySet":
         """Valid and still listed upstream."""
         return self.filter(is_published=True)
 
@@ -210,14 +210,14 @@ class Decision(models.TextChoices):
     HELD = "held", _("held")
 
 
-class SyncRunQuerySet(models.QuerySet):
+class SyncRunQuerySet(models.QuerySet["SyncRun"]):
     """Shortcuts for the admin and the gate."""
 
-    def held(self):
+    def held(self) -> "SyncRunQuerySet":
         """Runs the gate held and nobody has published since."""
         return self.filter(status=RunStatus.HELD)
 
-    def last_published_complete(self):
+    def last_published_complete(self) -> "SyncRun | None":
         """The newest run that published a complete listing: its profile is the default reference."""
         published = self.filter(status=RunStatus.PUBLISHED, complete_listing=True, listing_read_whole=True)
         return published.exclude(profile={}).first()
@@ -333,3 +333,49 @@ class ScheduledSync(models.Model):
 
     def __str__(self) -> str:
         return f"sync of {self.slot:%Y-%m-%d %H:%M}"
+
+
+class ShardKind(models.TextChoices):
+    """What one shard of a sharded sync covers."""
+
+    PAGE = "page", _("listing page")
+    IMAGES = "images", _("image batch")
+
+
+class ShardState(models.TextChoices):
+    """Where one shard stands."""
+
+    PENDING = "pending", _("pending")
+    RUNNING = "running", _("running")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
+
+
+class SyncShard(models.Model):
+    """One piece of a sharded sync: a listing page or one page's images, run by whichever worker claims it.
+
+    Claiming is a conditional UPDATE, so a shard runs once even when its task and the
+    coordinator race for it; a claim older than the lease is taken over (its worker died).
+    """
+
+    run_id = models.CharField(_("run id"), max_length=64)
+    kind = models.CharField(_("kind"), max_length=10, choices=ShardKind.choices)
+    number = models.PositiveIntegerField(_("number"))
+    state = models.CharField(_("state"), max_length=10, choices=ShardState.choices, default=ShardState.PENDING)
+    skip = models.PositiveIntegerField(_("skip"), default=0)
+    limit = models.PositiveIntegerField(_("limit"), default=0)
+    product_ids = models.JSONField(_("product ids"), default=list, blank=True)
+    payloads = models.JSONField(_("products as received"), null=True, blank=True)
+    total = models.IntegerField(_("listing total"), null=True, blank=True)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    claimed_by = models.CharField(_("claimed by"), max_length=64, blank=True)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sync shard")
+        verbose_name_plural = _("sync shards")
+        ordering = ["run_id", "kind", "number"]
+        constraints = [models.UniqueConstraint(fields=["run_id", "kind", "number"], name="sync_shard_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} {self.kind} {self.number}: {self.state}"

@@ -50,7 +50,7 @@ class ProductFilters:
 class ProductListing:
     """One page of products, the category sidebar with its counts, and the brands to choose from."""
 
-    page: Page
+    page: Page[Product]
     categories: list[Category]
     brands: list[str]
     unknown_category: bool
@@ -78,10 +78,10 @@ class ProductPage:
         return self.refresh is not None and self.refresh.state == RefreshState.FAILED
 
 
-class CountedPaginator(Paginator):
+class CountedPaginator(Paginator):  # type: ignore[type-arg]  # bare, so pylint infers the base
     """A paginator told its count up front, so it runs no COUNT(*) of its own."""
 
-    def __init__(self, object_list, per_page: int, *, count: int) -> None:
+    def __init__(self, object_list: QuerySet[Product], per_page: int, *, count: int) -> None:
         super().__init__(object_list, per_page)
         # ``Paginator.count`` is a cached_property, which keeps its value in the instance dict.
         self.__dict__["count"] = count
@@ -94,7 +94,7 @@ def search_terms(query: str) -> list[str]:
 
 def matching(filters: ProductFilters, *, prefix: str = "") -> Q:
     """Published products that pass every filter except the category (the sidebar counts per category)."""
-    conditions = {f"{prefix}is_published": True}
+    conditions: dict[str, Any] = {f"{prefix}is_published": True}
     if filters.brand:
         conditions[f"{prefix}brand"] = filters.brand
     if filters.min_price is not None:
@@ -137,8 +137,9 @@ def product_queryset(filters: ProductFilters) -> QuerySet[Product]:
 def result_count(categories: list[Category], category: str) -> int:
     """The number of matching products, read off the sidebar counts instead of a COUNT(*) of its own."""
     if category:
-        return sum(item.product_count for item in categories if item.slug == category)
-    return sum(item.product_count for item in categories)
+        # product_count is the annotation category_facets adds.
+        return sum(getattr(item, "product_count", 0) for item in categories if item.slug == category)
+    return sum(getattr(item, "product_count", 0) for item in categories)
 
 
 def page_number_of(value: Any) -> int:
@@ -190,9 +191,9 @@ def price_history(product: Product) -> list[PricePoint]:
     )
     if not changes:
         return [PricePoint(product.first_seen_at, product.price)]
-    points = [PricePoint(product.first_seen_at, as_price(changes[0][0]))]
-    points += [PricePoint(changed_at, as_price(new_value)) for _, new_value, changed_at in changes]
-    return [point for point in points if point.price is not None]
+    prices = [(product.first_seen_at, as_price(changes[0][0]))]
+    prices += [(changed_at, as_price(new_value)) for _, new_value, changed_at in changes]
+    return [PricePoint(at, price) for at, price in prices if price is not None]
 
 
 def stored_product(product_id: int) -> Product | None:

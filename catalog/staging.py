@@ -47,7 +47,8 @@ def stage_summary(payloads: list[Any], *, golden_ids: frozenset[int] = frozenset
             prices[str(product_id)] = raw["price"]
         if product_id in golden_ids:
             golden[str(product_id)] = {name: raw[name] for name in GOLDEN_FIELDS if name in raw}
-    return without_nul(summary | {"prices": prices, "golden": golden})
+    cleaned: dict[str, Any] = without_nul(summary | {"prices": prices, "golden": golden})
+    return cleaned
 
 
 def stage_page(*, run: SyncRun, number: int, payloads: list[Any], golden_ids: frozenset[int] = frozenset()) -> None:

@@ -4,8 +4,10 @@ import os
 import tempfile
 from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import SuspiciousFileOperation
+from django.core.files import File
 from django.core.files.storage import FileSystemStorage
 
 PARTIAL_SUFFIX = ".part"
@@ -19,7 +21,7 @@ class AtomicFileSystemStorage(FileSystemStorage):
     under a real name; ``remove_partial_files`` sweeps those up at the next sync.
     """
 
-    def path(self, name):
+    def path(self, name: str) -> str:
         """The file's path, refused when it resolves outside the storage root through a symlink.
 
         Django's own check is on the path as written; a symlink inside MEDIA_ROOT pointing
@@ -30,7 +32,7 @@ class AtomicFileSystemStorage(FileSystemStorage):
             raise SuspiciousFileOperation(f"{name!r} resolves outside the media root through a symlink")
         return full_path
 
-    def _save(self, name, content):
+    def _save(self, name: str, content: File[Any]) -> str:
         full_path = Path(self.path(name))
         full_path.parent.mkdir(parents=True, exist_ok=True)
         # The writer's pid in the name tells the sweep which partial files still have a writer.
@@ -79,7 +81,7 @@ def writer_alive(partial_name: str) -> bool:
     return True
 
 
-def resolves_inside(path: str | os.PathLike, root: str | os.PathLike) -> bool:
+def resolves_inside(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> bool:
     """Whether the path, every symlink on the way followed, is the root or below it."""
     real_root = os.path.realpath(root)
     return os.path.commonpath([real_root, os.path.realpath(path)]) == real_root

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from django.core.files.storage import default_storage
 from django.db import DatabaseError
@@ -106,7 +107,7 @@ class SyncSummary:  # pylint: disable=too-many-instance-attributes
         if self.status == STATUS_OK:
             self.status = STATUS_FAILED
 
-    def as_details(self) -> dict:
+    def as_details(self) -> dict[str, Any]:
         """The summary as the sync audit event stores it."""
         products = asdict(self.products)
         return {
@@ -124,7 +125,7 @@ class SyncSummary:  # pylint: disable=too-many-instance-attributes
             "versions": package_versions(),
         }
 
-    def _gate_details(self) -> dict | None:
+    def _gate_details(self) -> dict[str, Any] | None:
         if self.gate is None:
             return None
         return {
@@ -153,7 +154,7 @@ def product_sync(  # pylint: disable=too-many-arguments
     actor: str = "command:sync_products",
     accepted_by: str = "",
     run_id: str | None = None,
-    progress=None,
+    progress: ProgressCallback | None = None,
 ) -> SyncSummary:
     """Run one sync; never raises for a network or data fault (the summary says what happened).
 
@@ -190,7 +191,8 @@ def held_run_to_publish(run_id: str) -> SyncRun:
             f"run {later.run_id!r} was published after run {run_id!r}: publishing the older data would undo it; "
             "run sync_products --accept-drift to sync afresh"
         )
-    return run
+    held: SyncRun = run
+    return held
 
 
 def held_run_publish(*, run_id: str, accepted_by: str, actor: str = "command:sync_products") -> SyncSummary:
@@ -341,14 +343,21 @@ def _abandon_stale_runs() -> None:
         _finish(run)
 
 
-def _stage(run: SyncRun, client: DummyJSONClient, summary: SyncSummary, progress: ProgressCallback, *, golden) -> bool:
+def _stage(
+    run: SyncRun,
+    client: DummyJSONClient,
+    summary: SyncSummary,
+    progress: ProgressCallback,
+    *,
+    golden: list[GoldenRecord],
+) -> bool:
     """Phase 1: fetch, validate and stage every listing page; whether the listing was read whole."""
     seen: set[int] = set()
     golden_ids = frozenset(record.id for record in golden)
     done = 0
     try:
         for number, (batch, total) in enumerate(_batches(client, summary)):
-            _validate(batch, seen, summary)  # violations go on the record now; publishing re-checks quietly
+            _record_page_violations(batch, seen, summary)  # on the record now; publishing re-checks quietly
             stage_page(run=run, number=number, payloads=batch, golden_ids=golden_ids)
             done += len(batch)
             progress(done, total)
@@ -399,7 +408,7 @@ def _source_failed(summary: SyncSummary, error: SourceError, *, products_done: i
         summary.fail(str(error))
 
 
-def _batches(client: DummyJSONClient, summary: SyncSummary) -> Iterator[tuple[list, int | None]]:
+def _batches(client: DummyJSONClient, summary: SyncSummary) -> Iterator[tuple[list[Any], int | None]]:
     """Raw products in pages, with the total when the source says it."""
     options = summary.options
     if options.ids:
@@ -421,7 +430,7 @@ def _batches(client: DummyJSONClient, summary: SyncSummary) -> Iterator[tuple[li
         summary.fail(f"category {options.category!r} has no products")
 
 
-def split_page(batch: list, seen: set[int]) -> tuple[list[CleanProduct], dict[int, list[Violation]]]:
+def split_page(batch: list[Any], seen: set[int]) -> tuple[list[CleanProduct], dict[int, list[Violation]]]:
     """Clean products and rejected ones (by id) of a page; ids already in ``seen`` are skipped."""
     clean, invalid = [], {}
     for raw in batch:
@@ -438,12 +447,25 @@ def split_page(batch: list, seen: set[int]) -> tuple[list[CleanProduct], dict[in
     return clean, invalid
 
 
-def _product_id(raw) -> int | None:
+def _product_id(raw: object) -> int | None:
     product_id = raw.get("id") if isinstance(raw, dict) else None
     return product_id if isinstance(product_id, int) and not isinstance(product_id, bool) else None
 
 
-def _validate(batch: list, seen: set[int], summary: SyncSummary) -> None:
+def _validate(
+    batch: list[Any], seen: set[int], summary: SyncSummary
+) -> tuple[list[CleanProduct], dict[int, list[Violation]]]:
+    """Split a page into clean products and rejected ones; each violation becomes an audit event.
+
+    The sharded sync's one step (it writes pages without staging them); the staged sync
+    records violations while staging and splits pages again, quietly, when it publishes.
+    """
+    split = split_page(batch, set(seen))
+    _record_page_violations(batch, seen, summary)
+    return split
+
+
+def _record_page_violations(batch: list[Any], seen: set[int], summary: SyncSummary) -> None:
     """Count a page's rejected products; each violation (and each repeated id) becomes an audit event."""
     for raw in batch:
         product_id = _product_id(raw)
@@ -461,6 +483,6 @@ def _validate(batch: list, seen: set[int], summary: SyncSummary) -> None:
         _record_violations(summary, product_id, raw, result)
 
 
-def _record_violations(summary: SyncSummary, product_id: int | None, raw, violations: list[Violation]) -> None:
+def _record_violations(summary: SyncSummary, product_id: int | None, raw: object, violations: list[Violation]) -> None:
     summary.violations += len(violations)
     record_violations(product_id, raw, violations)

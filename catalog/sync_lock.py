@@ -8,7 +8,7 @@ Either way a run killed with SIGKILL cannot block the next one.
 import fcntl
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -65,6 +65,6 @@ def _file_lock(run_id: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def sync_lock(run_id: str):
+def sync_lock(run_id: str) -> AbstractContextManager[None]:
     """Hold the sync lock for the block, or raise SyncAlreadyRunning at once."""
     return _postgresql_lock(run_id) if connection.vendor == "postgresql" else _file_lock(run_id)

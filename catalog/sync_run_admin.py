@@ -5,11 +5,12 @@ The profile and report downloads are the canonical JSON the audit record hashed,
 """
 
 import json
+from typing import Any
 
 from django.contrib import admin
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 
 from .models import SyncRun
@@ -18,13 +19,13 @@ from .quality.report_html import render_report
 ARTIFACTS = ("report.html", "report.json", "profile.json")
 
 
-def canonical_json(artifact: dict) -> bytes:
+def canonical_json(artifact: dict[str, Any]) -> bytes:
     """An artifact as its sha256 was taken: sorted keys, no spaces, UTF-8."""
     return json.dumps(artifact, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(admin.ModelAdmin):
+class SyncRunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # bare, so pylint infers the base
     """Read-only: runs are written by syncs; people read reports and publish with --accept-drift."""
 
     list_display = ("run_id", "started_at", "status", "decision", "staged_products", "why", "accepted_by", "artifacts")
@@ -34,11 +35,11 @@ class SyncRunAdmin(admin.ModelAdmin):
     exclude = ("profile", "report")
     readonly_fields = ("why", "artifacts", "audit_events")
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         artifact = self.admin_site.admin_view(self.artifact_view)
         return [path("<str:run_id>/<str:name>", artifact, name="catalog_syncrun_artifact"), *super().get_urls()]
 
-    def artifact_view(self, request, run_id: str, name: str) -> HttpResponse:
+    def artifact_view(self, request: HttpRequest, run_id: str, name: str) -> HttpResponse:
         """One artifact of a run: the HTML report inline, JSON as a download."""
         if name not in ARTIFACTS or not self.has_view_permission(request):
             raise Http404
@@ -63,13 +64,13 @@ class SyncRunAdmin(admin.ModelAdmin):
     @admin.display(description="why")
     def why(self, run: SyncRun) -> str:
         """The failed checks, one per line."""
-        return format_html_join("", "<div>{}</div>", ((reason,) for reason in run.reasons)) or "–"
+        return format_html_join("", "<div>{}</div>", ((reason,) for reason in run.reasons)) or "-"
 
     @admin.display(description="artifacts")
     def artifacts(self, run: SyncRun) -> str:
         """Links to the report (HTML and JSON) and the profile."""
         if not run.report:
-            return "–"
+            return "-"
         return format_html_join(
             " · ",
             '<a href="{}">{}</a>',
@@ -83,11 +84,11 @@ class SyncRunAdmin(admin.ModelAdmin):
             '<a href="{}?run_id={}">events</a>', reverse("admin:audit_auditevent_changelist"), run.run_id
         )
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: SyncRun | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: SyncRun | None = None) -> bool:
         return False

@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import urljoin
 
 import requests
-from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
 from urllib3.exceptions import ReadTimeoutError
@@ -24,7 +23,9 @@ from urllib3.exceptions import ReadTimeoutError
 from audit.models import Outcome
 from audit.services import record_event
 
+from .deadline import DeadlineAdapter, ExchangeDeadline
 from .process_role import is_web_process
+from .rate_limit import RequestRateLimiter
 from .retry_policy import CappedRetry, next_retry, retry_policy
 from .url_policy import refusal_reason
 
@@ -72,6 +73,7 @@ class TransportSettings:
     retries: int
     backoff_factor: float
     deadline: float
+    rate_limit: tuple[int, float] | None = None  # (requests, seconds) for API calls; None: unlimited
 
 
 class Transport:
@@ -87,6 +89,12 @@ class Transport:
         # Caps requests in flight across threads. Only the exchange itself holds a slot, so
         # checking, storing and auditing one image overlaps the next image's download.
         self.request_slots = threading.BoundedSemaphore(max_parallel_requests) if max_parallel_requests else None
+        # The source's published limit, kept on our side: a sync never collects a 429 it could avoid.
+        self.rate_limiter = (
+            RequestRateLimiter(max_requests=limits.rate_limit[0], per_seconds=limits.rate_limit[1])
+            if limits.rate_limit
+            else None
+        )
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
         # Proxy variables are read once here, not on every request: requests re-scans the
@@ -94,7 +102,7 @@ class Transport:
         self.session.proxies.update(requests.utils.get_environ_proxies(base_url))
         self.session.trust_env = False
         # Retries are driven here, not inside urllib3, so that each attempt is audited.
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE, max_retries=0)
+        adapter = DeadlineAdapter(pool_connections=4, pool_maxsize=POOL_SIZE, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 
@@ -111,10 +119,12 @@ class Transport:
         product_id: int | None = None,
         headers: dict[str, str] | None = None,
         check_body: BodyCheck | None = None,
+        rate_limited: bool = False,
     ) -> Attempt:
         """GET with retries and checked redirects, auditing each attempt; returns the last one.
 
         ``check_body`` judges a 2xx body: it may set the attempt's outcome and message.
+        ``rate_limited`` requests (the API's, not the image CDN's) wait for the rate limiter.
         """
         if is_web_process():
             # Page views never wait on the source: workers fetch, web processes only queue.
@@ -125,15 +135,18 @@ class Transport:
             attempt_number += 1
             if reason := refusal_reason(url, base_url=self.base_url):
                 return self._refuse(url, reason, kind=kind, product_id=product_id)
-            attempt = self._send_once(url, headers=headers or {}, max_bytes=max_bytes)
+            attempt = self._send_once(url, headers=headers or {}, max_bytes=max_bytes, rate_limited=rate_limited)
             location = self._redirect_target(attempt, redirects)
             if attempt.outcome == Outcome.OK and check_body and not location:
                 self._check(attempt, check_body)
             delay, policy = self._retry_delay(attempt, policy)
-            details: dict[str, Any] = {"retry_in_s": round(delay, 3)} if delay is not None else {}
-            if location:
-                details["location"] = location
-            self._audit(attempt, kind=kind, product_id=product_id, attempt_number=attempt_number, details=details)
+            self._audit(
+                attempt,
+                kind=kind,
+                product_id=product_id,
+                attempt_number=attempt_number,
+                details=self._next_step(delay, location),
+            )
             if location:
                 url, redirects, attempt_number = location, redirects + 1, 0
                 continue
@@ -141,6 +154,14 @@ class Transport:
                 self._log_failure(attempt)
                 return attempt
             self.sleep(delay)
+
+    @staticmethod
+    def _next_step(delay: float | None, location: str | None) -> dict[str, Any]:
+        """What the attempt's event says comes next: a retry after a delay, or a redirect."""
+        details: dict[str, Any] = {"retry_in_s": round(delay, 3)} if delay is not None else {}
+        if location:
+            details["location"] = location
+        return details
 
     @staticmethod
     def _check(attempt: Attempt, check_body: BodyCheck) -> None:
@@ -174,27 +195,46 @@ class Transport:
             retryable_error=attempt.retryable,
         )
 
-    def _send_once(self, url: str, *, headers: dict[str, str], max_bytes: int) -> Attempt:
-        """One request: headers within the read timeout, the whole body within the deadline."""
-        with self.request_slots or contextlib.nullcontext():
+    def _send_once(self, url: str, *, headers: dict[str, str], max_bytes: int, rate_limited: bool) -> Attempt:
+        """One request: headers within the read timeout, the whole body within the deadline.
+
+        The rate limit is waited for before a request slot is taken, so a paced API call
+        never holds up image downloads.
+        """
+        limiter = self.rate_limiter if rate_limited else None
+        with limiter.slot() if limiter else contextlib.nullcontext(), self.request_slots or contextlib.nullcontext():
             return self._exchange(url, headers=headers, max_bytes=max_bytes)
 
     def _exchange(self, url: str, *, headers: dict[str, str], max_bytes: int) -> Attempt:
         attempt = Attempt(url=url)
         started = time.monotonic()
-        try:
-            response = self.session.get(url, headers=headers, timeout=self.timeout, stream=True, allow_redirects=False)
-        except requests.exceptions.Timeout as error:
-            # Any Timeout, ConnectTimeout and ReadTimeout included, and a bare Timeout a test raises.
-            self._timed_out(attempt, error)
-        except requests.exceptions.ConnectionError as error:
-            attempt.outcome, attempt.message, attempt.retryable = Outcome.CONNECTION_ERROR, str(error), True
-        except requests.exceptions.RequestException as error:
-            attempt.outcome, attempt.message = Outcome.ERROR, str(error) or type(error).__name__
-        else:
-            with response:
-                attempt.status_code, attempt.headers, attempt.raw = response.status_code, response.headers, response.raw
-                self._read_body(response, attempt, max_bytes=max_bytes, started=started)
+        # The watchdog bounds the whole exchange, status line and headers included: socket
+        # timeouts alone restart with every byte a trickling source sends.
+        with ExchangeDeadline(self.deadline) as deadline:
+            try:
+                response = self.session.get(
+                    url, headers=headers, timeout=self.timeout, stream=True, allow_redirects=False
+                )
+            except requests.exceptions.Timeout as error:
+                # Any Timeout, ConnectTimeout and ReadTimeout included, and a bare Timeout a test raises.
+                self._timed_out(attempt, error)
+            except requests.exceptions.ConnectionError as error:
+                attempt.outcome, attempt.message, attempt.retryable = Outcome.CONNECTION_ERROR, str(error), True
+            except requests.exceptions.RequestException as error:
+                attempt.outcome, attempt.message = Outcome.ERROR, str(error) or type(error).__name__
+            else:
+                with response:
+                    attempt.status_code, attempt.headers = response.status_code, response.headers
+                    attempt.raw = response.raw
+                    self._read_body(response, attempt, max_bytes=max_bytes, started=started)
+        if deadline.expired:
+            # The watchdog shut the socket: whatever was read is incomplete, however it ended.
+            attempt.outcome, attempt.retryable, attempt.body = Outcome.TIMEOUT, False, b""
+            attempt.message = (
+                f"body not complete within {self.deadline} s"
+                if attempt.status_code is not None
+                else f"no status line and headers within the {self.deadline} s deadline"
+            )
         attempt.duration_ms = (time.monotonic() - started) * 1000
         return attempt
 

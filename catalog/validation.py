@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django.utils.dateparse import parse_datetime
 
@@ -49,7 +49,7 @@ class CleanProduct:
     thumbnail: str
     reviews: list[dict[str, Any]]
     raw_sha256: str
-    raw: dict
+    raw: dict[str, Any]
 
 
 def payload_sha256(raw: Any) -> str:
@@ -75,7 +75,7 @@ def contains_nul(value: Any) -> bool:
     return False
 
 
-def without_personal_data(raw: dict) -> dict:
+def without_personal_data(raw: dict[str, Any]) -> dict[str, Any]:
     """The payload to store: as received, less the reviewers' e-mail addresses.
 
     ``raw_sha256`` is still taken over the payload as received, so the stored copy can
@@ -115,7 +115,7 @@ def to_decimal(value: Any) -> Decimal | None:
 class _Checker:  # pylint: disable=too-few-public-methods
     """Collects violations while reading fields, so every broken rule is reported at once."""
 
-    def __init__(self, raw: dict) -> None:
+    def __init__(self, raw: dict[str, Any]) -> None:
         self.raw = raw
         self.violations: list[Violation] = []
 
@@ -168,9 +168,9 @@ class _Checker:  # pylint: disable=too-few-public-methods
             self.fail(f"{key}.negative", f"{key} {value} is below {low}")
         elif value > MAX_INTEGER:
             self.fail(f"{key}.range", f"{key} {value} is above {MAX_INTEGER}")
-        return value
+        return int(value)
 
-    def number(self, container: dict, key: str, name: str) -> float | None:
+    def number(self, container: dict[str, Any], key: str, name: str) -> float | None:
         """An optional number, as a float."""
         value = container.get(key)
         if value is None:
@@ -180,7 +180,7 @@ class _Checker:  # pylint: disable=too-few-public-methods
             return None
         return float(value)
 
-    def nested_text(self, container: dict, key: str, name: str, *, max_length: int) -> str:
+    def nested_text(self, container: dict[str, Any], key: str, name: str, *, max_length: int) -> str:
         """An optional string inside an object field (a barcode stays text: leading zeros matter)."""
         value = container.get(key)
         if value is not None and not isinstance(value, str):
@@ -191,7 +191,7 @@ class _Checker:  # pylint: disable=too-few-public-methods
             return ""
         return value or ""
 
-    def mapping(self, key: str) -> dict:
+    def mapping(self, key: str) -> dict[str, Any]:
         """An optional object field."""
         value = self.raw.get(key)
         if value is None:
@@ -201,7 +201,7 @@ class _Checker:  # pylint: disable=too-few-public-methods
             return {}
         return value
 
-    def moment(self, container: dict, key: str, name: str) -> datetime | None:
+    def moment(self, container: dict[str, Any], key: str, name: str) -> datetime | None:
         """An optional ISO 8601 time."""
         value = container.get(key)
         if value is None:
@@ -292,7 +292,10 @@ def validate_product(raw: Any) -> CleanProduct | list[Violation]:
     if check.violations:
         return check.violations
     fields["search_text"] = search_text(
-        fields["title"], fields["description"], fields["brand"], " ".join(fields["tags"])
+        str(fields["title"]),
+        str(fields["description"]),
+        str(fields["brand"]),
+        " ".join(cast(list[str], fields["tags"])),
     )
     return CleanProduct(
         id=raw["id"],

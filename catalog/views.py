@@ -4,15 +4,15 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 from django.views.static import serve
 
 from . import refreshes, selectors
-from .storage import resolves_inside
 from .charts import price_chart
 from .forms import ProductFilterForm
+from .storage import resolves_inside
 
 MAX_PRODUCT_ID = 2**31 - 1  # the largest id the database column holds
 ANONYMOUS_ACTOR = "anonymous"
@@ -77,11 +77,11 @@ def not_in_catalog(request: HttpRequest, product_id: int) -> HttpResponse:
     return response
 
 
-def media_file(request: HttpRequest, path: str) -> HttpResponse:
+def media_file(request: HttpRequest, path: str) -> HttpResponse | FileResponse:
     """A stored file under MEDIA_ROOT, only when ``SERVE_MEDIA`` is on (development, browser tests)."""
     if not getattr(settings, "SERVE_MEDIA", settings.DEBUG):
         raise Http404("Media files are not served here.")
     if not resolves_inside(Path(settings.MEDIA_ROOT) / path, settings.MEDIA_ROOT):
         # As Django answers "../" in the path (400): a symlink out of MEDIA_ROOT is refused too.
         raise SuspiciousFileOperation(f"{path!r} resolves outside the media root")
-    return serve(request, path, document_root=settings.MEDIA_ROOT)
+    return serve(request, path, document_root=str(settings.MEDIA_ROOT))

@@ -10,9 +10,13 @@ import tempfile
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# ModelAdmin[Product], QuerySet[AuditEvent]...: the generic spelling mypy checks, made valid at run time.
+django_stubs_ext.monkeypatch()
 
 
 def env_str(name: str, default: str) -> str:
@@ -239,6 +243,7 @@ CATALOG_SETTING_NAMES = (
     "DUMMYJSON_RETRIES",
     "DUMMYJSON_BACKOFF",
     "DUMMYJSON_DEADLINE",
+    "DUMMYJSON_RATE_LIMIT",
     "CATALOG_IMAGE_HOSTS",
     "CATALOG_IMAGE_FORMATS",
     "CATALOG_MAX_IMAGE_BYTES",

@@ -1,4 +1,5 @@
 """gunicorn settings for the site: several workers, bounded requests, logs to stdout."""
+
 import multiprocessing
 import os
 

@@ -10,6 +10,7 @@ import threading
 from mirror import faults as faults_module
 from mirror.catalog import DATASETS, DEFAULT_DATASET, DEFAULT_SCALE, DEFAULT_SEED
 from mirror.images import GALLERY_SIZE, THUMBNAIL_SIZE
+from mirror.rate_limit import DEFAULT_MAX_REQUESTS
 from mirror.server import MirrorServer
 
 DEFAULT_PORT = 8001
@@ -59,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--latency-ms", type=_at_least(float, 0), default=0, help="delay before every response (default: %(default)s)"
     )
     parser.add_argument(
+        "--rate-limit",
+        type=_at_least(int, 0),
+        default=DEFAULT_MAX_REQUESTS,
+        help="API requests per client per 10 s, as the real API allows; 0 turns the limit off (default: %(default)s)",
+    )
+    parser.add_argument(
         "--faults", default="", metavar="SPECS", help="comma-separated fault specs, see below (default: none)"
     )
     parser.add_argument(
@@ -96,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
             dataset=args.dataset,
             latency_ms=args.latency_ms,
             faults=faults,
+            rate_limit=args.rate_limit,
             image_size=args.image_size,
             thumbnail_size=args.thumbnail_size,
             cache_dir=args.cache_dir,

@@ -1,4 +1,4 @@
-"""The DummyJSON products endpoints as a pure function: (path, query) -> (status, JSON payload)."""
+"""The DummyJSON products endpoints as a pure function: (path, query) -> (status, JSON payload, delay)."""
 
 from __future__ import annotations
 
@@ -9,28 +9,11 @@ from urllib.parse import unquote
 
 from mirror.catalog import Catalog, category_name
 from mirror.drift import DriftedCatalog
+from mirror.query import ApiError, QueryOptions, Value, check_query, page
 
-DEFAULT_LIMIT = 30
-_COUNT = re.compile(r"\s*\d+(\.\d*)?\s*")
-_ORDERS = ("asc", "desc")
 _ID = re.compile(r"[1-9][0-9]*")
 
-
-class ApiError(Exception):
-    """An error answered with ``{"message": ...}``."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
-
-
-def _count(params: dict[str, str], name: str, default: int) -> int:
-    raw = params.get(name)
-    if raw is None:
-        return default
-    if not _COUNT.fullmatch(raw):
-        raise ApiError(400, f"Invalid '{name}' - should be a positive number")
-    return int(float(raw))
+__all__ = ["Answer", "ApiError", "respond"]
 
 
 def _subset(product: dict, fields: list[str] | None) -> dict:
@@ -49,55 +32,65 @@ def _sort_key(value: object) -> tuple[int, object]:
     return (2, json.dumps(value, sort_keys=True))
 
 
-def _envelope(products: Catalog | DriftedCatalog | Iterable[dict], params: dict[str, str]) -> dict:
+def _envelope(products: Catalog | DriftedCatalog | Iterable[dict], options: QueryOptions) -> dict:
     """Sort, page and select like upstream; `limit` in the reply is the count returned."""
-    limit, skip = _count(params, "limit", DEFAULT_LIMIT), _count(params, "skip", 0)
-    sort_by = params.get("sortBy")
-    # An unsorted catalog is sliced lazily, so one page of 10,000 products builds one page.
-    items = products if isinstance(products, (Catalog, DriftedCatalog)) and not sort_by else list(products)
-    if sort_by:
-        present = [p for p in items if sort_by in p]
-        present.sort(key=lambda p: _sort_key(p[sort_by]), reverse=params.get("order", "asc").lower() == "desc")
-        items = present + [p for p in items if sort_by not in p]  # missing values go last
-    page = items[skip : skip + limit] if limit else items[skip:]  # limit=0 means all
-    fields = params["select"].split(",") if params.get("select") else None
-    return {"products": [_subset(p, fields) for p in page], "total": len(items), "skip": skip, "limit": len(page)}
+    sort_by = options.sort_by
+    if (
+        isinstance(products, (Catalog, DriftedCatalog))
+        and not sort_by
+        and options.limit is not None
+        and options.limit > 0
+    ):
+        # An unsorted catalog is sliced lazily, so one page of 10,000 products builds one page.
+        skip = max(options.skip or 0, 0)
+        total, items = len(products), products[skip : skip + options.limit]
+    else:
+        items = list(products)
+        total = len(items)
+        if sort_by:
+            present = [p for p in items if sort_by in p]
+            present.sort(key=lambda p: _sort_key(p[sort_by]), reverse=options.order == "desc")
+            items = present + [p for p in items if sort_by not in p]  # missing values go last
+        items = page(items, options)
+    return {
+        "products": [_subset(p, options.select) for p in items],
+        "total": total,
+        "skip": options.skip,  # as upstream echoes it: a negative skip stays negative
+        "limit": len(items),
+    }
 
 
-def _validate(params: dict[str, str]) -> None:
-    """Reject bad parameters on every route, in upstream's order."""
-    # Like upstream, `order` is only checked when `sortBy` is given too.
-    if params.get("sortBy") and params.get("order", "asc").lower() not in _ORDERS:
-        raise ApiError(400, "Invalid 'order' - should be either 'asc' or 'desc'")
-    _count(params, "limit", DEFAULT_LIMIT)
-    _count(params, "skip", 0)
+Answer = tuple[int, object, int]  # status, JSON payload, delay in milliseconds
 
 
-def respond(catalog: Catalog | DriftedCatalog, path: str, params: dict[str, str]) -> tuple[int, object] | None:
-    """Answer a GET on `path` (no trailing slash) with `params` (first value of each).
+def respond(catalog: Catalog | DriftedCatalog, path: str, params: dict[str, Value]) -> Answer | None:
+    """Answer a GET on `path` (no trailing slash) with `params` (as ``mirror.query.parse_query`` reads them).
 
-    Returns (status, payload), or None when the path is not an API route (an HTML 404).
+    Returns (status, payload, delay_ms), or None when the path is not an API route (an HTML 404).
     """
     parts = path.strip("/").split("/")
     if parts[0] != "products" or len(parts) > 3 or (len(parts) == 3 and parts[1] != "category"):
         return None
     try:
-        _validate(params)
-        return 200, _route(catalog, [unquote(part) for part in parts[1:]], params)
+        options = check_query(params)
     except ApiError as error:
-        return error.status, {"message": error.message}
+        return error.status, {"message": error.message}, 0
+    try:
+        return 200, _route(catalog, [unquote(part) for part in parts[1:]], options), options.delay_ms
+    except ApiError as error:
+        return error.status, {"message": error.message}, options.delay_ms
 
 
-def _route(catalog: Catalog | DriftedCatalog, rest: list[str], params: dict[str, str]) -> object:
+def _route(catalog: Catalog | DriftedCatalog, rest: list[str], options: QueryOptions) -> object:
     if not rest:
-        return _envelope(catalog, params)
+        return _envelope(catalog, options)
     if len(rest) == 2:  # /products/category/{slug}; upstream matches the slug case-insensitively
         wanted = rest[1].lower()
-        return _envelope((p for p in catalog if p["category"] == wanted), params)
+        return _envelope((p for p in catalog if p["category"] == wanted), options)
     if rest[0] == "search":
-        query = params.get("q", "").strip().lower().replace("-", " ")
+        query = options.search
         return _envelope(
-            (p for p in catalog if query in p["title"].lower() or query in p["description"].lower()), params
+            (p for p in catalog if query in p["title"].lower() or query in p["description"].lower()), options
         )
     if rest[0] == "categories":
         return [
@@ -110,5 +103,4 @@ def _route(catalog: Catalog | DriftedCatalog, rest: list[str], params: dict[str,
     product = catalog.product(int(rest[0])) if _ID.fullmatch(rest[0]) else None
     if product is None:
         raise ApiError(404, f"Product with id '{rest[0]}' not found")
-    fields = params["select"].split(",") if params.get("select") else None
-    return _subset(product, fields)
+    return _subset(product, options.select)

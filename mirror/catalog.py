@@ -180,7 +180,7 @@ class Catalog:
         self.real_count = min(scale, len(real_products())) if dataset == REAL else 0
         # First id (0-based offset) of each category, scaled from the real counts.
         cumulative = itertools.accumulate(count for _, count in CATEGORY_COUNTS)
-        self._starts = [0] + [total * scale // _REAL_TOTAL for total in cumulative][:-1]
+        self._starts = [0, *[total * scale // _REAL_TOTAL for total in cumulative][:-1]]
         self._walks = {category: self._walk(category) for category in CATEGORIES}
         # Recent products stay cached; a 10,000-product catalog never sits in memory whole.
         self.product = functools.lru_cache(maxsize=_PRODUCT_CACHE_SIZE)(self._build)
@@ -221,9 +221,11 @@ class Catalog:
     def categories(self) -> list[str]:
         """Slugs of the categories that hold at least one product, in id order."""
         real = [product["category"] for product in real_products()[: self.real_count]]
-        ends = self._starts[1:] + [self.scale]
+        ends = [*self._starts[1:], self.scale]
         generated = [
-            cat for cat, start, end in zip(CATEGORIES, self._starts, ends) if end > max(start, self.real_count)
+            cat
+            for cat, start, end in zip(CATEGORIES, self._starts, ends, strict=False)
+            if end > max(start, self.real_count)
         ]
         return list(dict.fromkeys(real + generated))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import hashlib
 import html
 import ipaddress
@@ -15,13 +16,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from mirror import api
 from mirror.catalog import DEFAULT_DATASET, DEFAULT_SCALE, DEFAULT_SEED, build_catalog
 from mirror.drift import drifted
 from mirror.faults import API, IMAGES, MIB, NOT_AN_IMAGE, TRICKLE_CHUNK, FaultPlan, FaultSpecs
 from mirror.images import FORMATS, GALLERY_SIZE, THUMBNAIL_SIZE, ImageStore, content_type, qr_code_png
+from mirror.query import parse_query
+from mirror.rate_limit import DEFAULT_MAX_REQUESTS, DEFAULT_WINDOW_S, RATE_LIMIT_MESSAGE, FixedWindowLimiter
 
 JSON_TYPE = "application/json; charset=utf-8"
 HTML_TYPE = "text/html; charset=utf-8"
@@ -106,6 +109,7 @@ class _HTTPServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    _delay_ms = 0  # the request's ``delay`` parameter, set by _route
     # Headers and body go out in separate writes; with Nagle's algorithm on, the body
     # waits for the client's delayed ACK and every response gains ~40 ms.
     disable_nagle_algorithm = True
@@ -134,13 +138,22 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, head: bool) -> None:
         mirror = self.server.mirror
+        self._delay_ms = 0
         mirror.record(self.command, self.path)
         if mirror.latency_ms and mirror.pause(mirror.latency_ms / 1000):
             self.close_connection = True  # stopping: answer nothing
             return
         path, query = urlsplit(self.path)[2:4]
         kind = IMAGES if path.startswith("/product-images/") or path == QR_CODE_PATH else API
+        if kind == API and (wait_s := mirror.rate_limiter.hit(self.client_address[0])) is not None:
+            # Upstream's limiter runs before anything else: even a bad request counts and is refused.
+            limited = _json(429, {"message": RATE_LIMIT_MESSAGE}, {"Retry-After": str(wait_s)})
+            self._send_safely(limited, head)
+            return
         response, product_id = self._route(path, query)
+        if self._delay_ms and mirror.pause(self._delay_ms / 1000):
+            self.close_connection = True
+            return
         plan = mirror.faults
         slow = plan.find("slow", kind, product_id)
         if slow and mirror.pause(slow.value):
@@ -156,8 +169,13 @@ class _Handler(BaseHTTPRequestHandler):
                 response = Response(304, "", headers={"ETag": response.etag})
         trickle = plan.find("trickle", kind, product_id) if response.status == 200 else None
         truncate = plan.find("truncate", kind, product_id) if response.status == 200 else None
+        self._send_safely(response, head, trickle.value if trickle else None, truncate.value if truncate else None)
+
+    def _send_safely(
+        self, response: Response, head: bool, trickle: float | None = None, truncate: float | None = None
+    ) -> None:
         try:
-            self._transmit(response, head, trickle.value if trickle else None, truncate.value if truncate else None)
+            self._transmit(response, head, trickle, truncate)
         except (BrokenPipeError, ConnectionResetError, TimeoutError):
             self.close_connection = True  # the client gave up: expected with faults
 
@@ -176,12 +194,12 @@ class _Handler(BaseHTTPRequestHandler):
             return Response(200, content_type("png"), qr_code_png()), None
         if path.startswith("/product-images/"):
             return self._image(path)
-        params = {key: values[0] for key, values in parse_qs(query, keep_blank_values=True).items()}
-        answer = api.respond(drifted(mirror.catalog, mirror.faults), path, params)
+        answer = api.respond(drifted(mirror.catalog, mirror.faults), path, parse_query(query))
         if answer is None:
             return _html_404(self.command, path), None
+        status, payload, self._delay_ms = answer  # ``delay``: upstream waits, then answers
         match = _PRODUCT_PATH.fullmatch(path)
-        return _json(*answer), int(match.group(1)) if match else None
+        return _json(status, payload), int(match.group(1)) if match else None
 
     def _image(self, path: str) -> tuple[Response, int | None]:
         parts = [unquote(part) for part in path.split("/")[2:]]
@@ -272,7 +290,7 @@ def _check_loopback(host: str) -> str:
 class MirrorServer:  # pylint: disable=too-many-instance-attributes  # config + runtime state
     """A DummyJSON-compatible server on a background thread; see the package docstring."""
 
-    def __init__(  # pylint: disable=too-many-arguments  # one keyword per CLI flag
+    def __init__(  # pylint: disable=too-many-arguments,too-many-locals  # one keyword per CLI flag
         self,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -282,6 +300,8 @@ class MirrorServer:  # pylint: disable=too-many-instance-attributes  # config + 
         dataset: str = DEFAULT_DATASET,
         latency_ms: float = 0,
         faults: FaultSpecs = (),
+        rate_limit: int = DEFAULT_MAX_REQUESTS,
+        rate_window_s: float = DEFAULT_WINDOW_S,
         image_size: int = GALLERY_SIZE,
         thumbnail_size: int = THUMBNAIL_SIZE,
         cache_dir: str | None = None,
@@ -295,6 +315,8 @@ class MirrorServer:  # pylint: disable=too-many-instance-attributes  # config + 
         self.images = ImageStore(seed, gallery_size=image_size, thumbnail_size=thumbnail_size, cache_dir=cache_dir)
         self.latency_ms, self.log_requests = latency_ms, log_requests
         self.faults = FaultPlan(faults)
+        # The real API's limit, per client address, API routes only; rate_limit=0 turns it off.
+        self.rate_limiter = FixedWindowLimiter(rate_limit, rate_window_s)
         # (method, raw target) of recent requests; bounded so a long benchmark run stays lean.
         self.requests: collections.deque[tuple[str, str]] = collections.deque(maxlen=REQUEST_LOG_SIZE)
         self._lock = threading.Lock()
@@ -330,10 +352,8 @@ class MirrorServer:  # pylint: disable=too-many-instance-attributes  # config + 
         with self._lock:
             connections = list(self._connections)
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):  # already closed by the client
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # already closed by the client
 
     def __enter__(self) -> Self:
         return self.start()
@@ -350,6 +370,7 @@ class MirrorServer:  # pylint: disable=too-many-instance-attributes  # config + 
         with self._lock:
             self.requests.clear()
         self.faults = FaultPlan(self.faults.faults)
+        self.rate_limiter.reset()
 
     def hits(self, path: str) -> int:
         """How many logged requests had exactly this path (query string ignored)."""

@@ -1,13 +1,35 @@
 """Shared fixtures: fast client settings, a private MEDIA_ROOT, and a DummyJSON stand-in on loopback."""
 
 import signal
+import socket
 
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
+from pytest_socket import SocketBlockedError
 
 from catalog.client import new_client
 from catalog.process_role import mark_web_process, unmark_web_process
+
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+@pytest.fixture(autouse=True)
+def loopback_names_only(monkeypatch):
+    """Only loopback names resolve: pytest-socket (``--allow-hosts``) stops connections elsewhere,
+    but offline a name lookup fails first, as a quiet connection error that lets a mis-aimed mock
+    pass. Refused here with pytest-socket's own error, which no HTTP library catches."""
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        name = host.decode() if isinstance(host, bytes) else host
+        if name is not None and name not in LOOPBACK_NAMES:
+            raise SocketBlockedError(
+                f"a test tried to reach {name!r}: mock the client at the session (see the README) or use the mirror"
+            )
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
 @pytest.fixture(autouse=True)
@@ -18,6 +40,8 @@ def isolated_settings(settings, tmp_path):
     settings.DUMMYJSON_BACKOFF = 0.0
     settings.DUMMYJSON_RETRIES = 3
     settings.DUMMYJSON_DEADLINE = 5.0
+    # Fakes and the shared mirror fixture have no limit; tests of the limiter set their own.
+    settings.DUMMYJSON_RATE_LIMIT = "0"
     cache.clear()  # cached catalog reads must not leak from one test's data into another's
     return settings
 
@@ -26,13 +50,16 @@ def isolated_settings(settings, tmp_path):
 def api(httpserver, settings):
     """pytest-httpserver standing in for DummyJSON, set as the base URL (images served from it too)."""
     settings.DUMMYJSON_BASE_URL = httpserver.url_for("").rstrip("/")
-    return httpserver
+    yield httpserver
+    # A request no handler expected (or an ordered one out of turn) fails the test that made it,
+    # so a test cannot pass because its fake answered a call it never meant to allow.
+    httpserver.check_assertions()
 
 
 @pytest.fixture
-def dummyjson(api):  # pylint: disable=unused-argument
-    """A client pointed at the ``api`` server; closed after the test."""
-    client = new_client()
+def dummyjson(api):
+    """A client of its own pointed at the ``api`` server; closed after the test."""
+    client = new_client(base_url=api.url_for("").rstrip("/"))
     yield client
     client.close()
 
@@ -71,11 +98,13 @@ def run_queued_tasks() -> None:
 
 
 @pytest.fixture
-def worker(transactional_db):  # pylint: disable=unused-argument
+def worker(transactional_db):  # noqa: ARG001  # pylint: disable=unused-argument
     """``worker()`` runs what page views and the admin queued, as ``make worker`` would.
 
     The worker closes its connection between tasks, as a long-running process must, so
     tests using it commit for real instead of running inside one rolled-back transaction.
+    (``transactional_db`` is asked for its effect; a fixture cannot take ``usefixtures``, and
+    as an argument it is set up before the test's own database fixture, as it must be.)
     """
     return run_queued_tasks
 

@@ -51,7 +51,7 @@ def make_image(
 
 
 def make_product(  # pylint: disable=redefined-builtin,too-many-arguments,too-many-locals
-    id: int = 7,
+    id: int = 7,  # noqa: A002  # named as the model's field, like every other argument here
     *,
     title: str = "Velvet Matte Lip Tint",
     price: str | Decimal = "12.49",

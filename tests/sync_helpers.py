@@ -53,6 +53,7 @@ def subprocess_env(**extra: str) -> dict[str, str]:
         "DATABASE_URL": database_url(),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "DUMMYJSON_BACKOFF": "0",
+        "DUMMYJSON_RATE_LIMIT": "0",  # the mirror fixtures have no limit either
         "PYTHONUNBUFFERED": "1",
         **extra,
     }

@@ -49,7 +49,8 @@ def test_deleting_an_event_is_forbidden(admin_client, event):
     assert response.status_code == 403
 
 
-def test_the_bulk_delete_action_is_not_offered(admin_client, event):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("event")
+def test_the_bulk_delete_action_is_not_offered(admin_client):
     response = admin_client.get(reverse("admin:audit_auditevent_changelist"))
 
     assert "delete_selected" not in response.content.decode()
@@ -58,4 +59,5 @@ def test_the_bulk_delete_action_is_not_offered(admin_client, event):  # pylint: 
 def test_anonymous_users_are_sent_to_the_login_page(client, event):
     response = client.get(reverse("admin:audit_auditevent_change", args=[event.pk]))
 
-    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]

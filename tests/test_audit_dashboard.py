@@ -105,29 +105,34 @@ def test_an_empty_dashboard_says_what_is_missing(staff_client):
     assert 'class="audit-chart"' not in page
 
 
-def test_the_dashboard_draws_every_chart_from_the_data(staff_client, activity, early_today):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("activity")
+def test_the_dashboard_draws_every_chart_from_the_data(staff_client, early_today):
     page = dashboard_page(staff_client)
     day, hour = f"{early_today:%m-%d}", f"{early_today:%m-%d %H}:00"
 
     assert page.count('<svg class="audit-chart"') == 7
     assert f"<title>{hour}: 7 ok</title>" in page
     assert f"<title>{hour}: 2 started</title>" in page
-    assert f"<title>{day}: p50 20</title>" in page and f"<title>{day}: p95 40</title>" in page
+    assert f"<title>{day}: p50 20</title>" in page
+    assert f"<title>{day}: p95 40</title>" in page
     assert f"<title>{day} 00:00 complete: 3 added</title>" in page
     assert f"<title>{day} 00:00 complete: failures 1</title>" in page
     assert f"<title>{day} 00:00 passed: 7 passed</title>" in page
     assert f"<title>{day} 00:00: score 9.50</title>" in page
-    assert "<title>Beauty: 15</title>" in page and "<title>Groceries: 4.50</title>" in page
+    assert "<title>Beauty: 15</title>" in page
+    assert "<title>Groceries: 4.50</title>" in page
 
 
-def test_the_latest_test_runs_show_an_interrupted_one(staff_client, activity):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("activity")
+def test_the_latest_test_runs_show_an_interrupted_one(staff_client):
     page = dashboard_page(staff_client)
 
     assert "<td>interrupted</td>" in page
     assert '<a href="/admin/audit/auditevent/?run_id=killed">killed</a>' in page
 
 
-def test_the_dashboard_shows_the_last_recorded_verification(staff_client, activity):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("activity")
+def test_the_dashboard_shows_the_last_recorded_verification(staff_client):
     call_command("verify_audit", "--record", stdout=StringIO())
     head = AuditEvent.objects.get(seq=10).hash
 
@@ -137,7 +142,8 @@ def test_the_dashboard_shows_the_last_recorded_verification(staff_client, activi
     assert '<p class="audit-ok">' in page
 
 
-def test_verify_record_puts_a_broken_chain_on_record_too(activity):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("activity")
+def test_verify_record_puts_a_broken_chain_on_record_too():
     tamper("UPDATE audit_auditevent SET message = 'edited' WHERE seq = 3")
 
     with pytest.raises(CommandError):
@@ -156,7 +162,8 @@ def test_verify_record_puts_a_broken_chain_on_record_too(activity):  # pylint: d
     }
 
 
-def test_the_query_count_does_not_grow_with_the_data(staff_client, activity, early_today):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("activity")
+def test_the_query_count_does_not_grow_with_the_data(staff_client, early_today):
     with CaptureQueriesContext(connection) as before:
         dashboard_page(staff_client)
     for _ in range(20):
@@ -172,7 +179,8 @@ def test_the_query_count_does_not_grow_with_the_data(staff_client, activity, ear
 def test_anonymous_users_are_sent_to_the_login_page(client):
     response = client.get(reverse("admin:audit_auditevent_dashboard"))
 
-    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
 
 
 def test_users_who_are_not_staff_are_sent_to_the_login_page(client):
@@ -181,7 +189,8 @@ def test_users_who_are_not_staff_are_sent_to_the_login_page(client):
     assert client.get(reverse("admin:audit_auditevent_dashboard")).status_code == 302
 
 
-def test_latency_percentiles_are_nearest_rank_per_day(activity, early_today):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("activity")
+def test_latency_percentiles_are_nearest_rank_per_day(early_today):
     days, series = dashboard.fetch_latency_per_day(early_today.date())
 
     assert (len(days), days[-1]) == (14, early_today.date())
@@ -189,7 +198,8 @@ def test_latency_percentiles_are_nearest_rank_per_day(activity, early_today):  #
     assert series["p50"][:-1] == [None] * 13
 
 
-def test_events_per_hour_counts_each_outcome_in_its_hour(activity, early_today):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("activity")
+def test_events_per_hour_counts_each_outcome_in_its_hour(early_today):
     hours, series = dashboard.events_per_hour(early_today + timedelta(hours=2))
 
     assert (len(hours), hours[-3]) == (168, early_today - timedelta(seconds=1))
@@ -197,7 +207,8 @@ def test_events_per_hour_counts_each_outcome_in_its_hour(activity, early_today):
     assert sum(sum(counts) for counts in series.values()) == 10
 
 
-def test_test_runs_keep_one_point_per_run(activity):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("activity")
+def test_test_runs_keep_one_point_per_run():
     runs = dashboard.recent_test_runs()
 
     assert [(run.event.run_id, run.status, run.values) for run in runs] == [
@@ -209,7 +220,8 @@ def test_test_runs_keep_one_point_per_run(activity):  # pylint: disable=unused-a
 def test_chart_labels_are_escaped():
     svg = stacked_bars(["<b>"], {"<script>": [1]}, label="a & b")
 
-    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    assert "<script>" not in svg
+    assert "&lt;script&gt;" in svg
     assert 'aria-label="a &amp; b"' in svg
 
 

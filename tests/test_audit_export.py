@@ -49,19 +49,22 @@ def test_jsonl_has_one_object_per_event_with_the_field_names(recorded):
     assert first["created_at"].endswith("Z")
 
 
-def test_csv_has_a_header_and_json_details(recorded):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("recorded")
+def test_csv_has_a_header_and_json_details():
     rows = list(csv.DictReader(StringIO(export("--format", "csv"))))
 
     assert [row["kind"] for row in rows] == ["fetch", "sync"]
     assert json.loads(rows[1]["details"]) == {"created": 3}
 
 
-def test_filters_by_kind_and_run(recorded):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("recorded")
+def test_filters_by_kind_and_run():
     assert [json.loads(line)["kind"] for line in export("--kind", "sync").splitlines()] == ["sync"]
     assert [json.loads(line)["run_id"] for line in export("--run", "run-a").splitlines()] == ["run-a"]
 
 
-def test_filters_by_time(recorded):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("recorded")
+def test_filters_by_time():
     tomorrow = (timezone.now() + timedelta(days=1)).date().isoformat()
 
     assert export("--since", tomorrow) == ""

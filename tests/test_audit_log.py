@@ -35,7 +35,8 @@ def test_events_form_a_chain_from_the_genesis_hash():
 
     assert [first.seq, second.seq, third.seq] == [1, 2, 3]
     assert first.prev_hash == GENESIS_HASH
-    assert second.prev_hash == first.hash and third.prev_hash == second.hash
+    assert second.prev_hash == first.hash
+    assert third.prev_hash == second.hash
     assert third.hash == event_hash({name: getattr(third, name) for name in HASHED_FIELDS})
 
 
@@ -53,7 +54,9 @@ def test_run_context_gives_events_its_run_id_and_actor():
     outside = record_event(kind="fetch", outcome="ok")
 
     assert (inside.run_id, inside.actor) == ("run-42", "command:sync_products")
-    assert outside.actor == "system" and len(outside.run_id) == 32 and outside.run_id != "run-42"
+    assert outside.actor == "system"
+    assert len(outside.run_id) == 32
+    assert outside.run_id != "run-42"
 
 
 def test_urls_are_stored_with_secrets_redacted():
@@ -85,6 +88,7 @@ def test_an_event_cannot_be_deleted():
         lambda events: events.delete(),
         lambda events: events.bulk_update(list(events), ["message"]),
     ],
+    ids=["update", "delete", "bulk_update"],
 )
 def test_bulk_updates_and_deletes_are_refused(rewrite):
     record(2)

@@ -37,8 +37,9 @@ def events():
 
 
 @pytest.fixture
-def exported(events, tmp_path):  # pylint: disable=unused-argument
+def exported(events, tmp_path):
     """The whole log exported to a file, with its manifest."""
+    assert len(events) == 3  # the export below is of these
     export, manifest = tmp_path / "audit.jsonl", tmp_path / "audit.manifest.json"
     run("audit_export", "--output", export, "--manifest", manifest)
     return export, manifest
@@ -69,7 +70,8 @@ def test_the_manifest_holds_the_count_seq_range_head_hash_and_sha256(events, exp
     }
 
 
-def test_the_manifest_matches_an_export_written_to_stdout(events, tmp_path):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("events")
+def test_the_manifest_matches_an_export_written_to_stdout(tmp_path):
     manifest = tmp_path / "manifest.json"
 
     printed = run("audit_export", "--manifest", manifest)
@@ -109,6 +111,7 @@ def drop_field(lines: list[str], number: int, name: str) -> list[str]:
         (lambda lines: edit_line(lines, 1, created_at="yesterday"), "line 1: event #1 has an unreadable time"),
         (lambda lines: lines[:2], "the export's count is 2, the manifest says 3"),
     ],
+    ids=["edited", "removed", "reordered", "not json", "a list", "no hash", "bad time", "truncated"],
 )
 def test_a_tampered_export_names_the_first_bad_line(exported, tamper, problem):
     export, manifest = exported
@@ -151,7 +154,8 @@ def test_an_edited_manifest_is_caught(events, exported):
     )
 
 
-def test_a_filtered_export_checks_each_line_but_not_the_links(events, tmp_path):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("events")
+def test_a_filtered_export_checks_each_line_but_not_the_links(tmp_path):
     export, manifest = tmp_path / "run-a.jsonl", tmp_path / "run-a.json"
     run("audit_export", "--run", "run-a", "--kind", "download", "--output", export, "--manifest", manifest)
 
@@ -159,7 +163,8 @@ def test_a_filtered_export_checks_each_line_but_not_the_links(events, tmp_path):
     assert verify(export, manifest).startswith("export intact: 1 events, #2 to #2")
 
 
-def test_an_export_of_a_pruned_log_verifies(events, tmp_path):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("events")
+def test_an_export_of_a_pruned_log_verifies(tmp_path):
     with mock.patch("django.utils.timezone.now", return_value=timezone.now() + timedelta(days=10)):
         run("audit_prune", "--older-than", "1")
     export, manifest = tmp_path / "pruned.jsonl", tmp_path / "pruned.json"
@@ -169,17 +174,17 @@ def test_an_export_of_a_pruned_log_verifies(events, tmp_path):  # pylint: disabl
 
 
 def test_the_manifest_needs_json_lines(tmp_path):
-    with pytest.raises(CommandError, match="^--manifest needs --format jsonl$"):
+    with pytest.raises(CommandError, match=r"^--manifest needs --format jsonl$"):
         run("audit_export", "--format", "csv", "--manifest", tmp_path / "m.json")
 
 
 def test_export_and_manifest_go_together(tmp_path):
-    with pytest.raises(CommandError, match="^--export and --manifest go together$"):
+    with pytest.raises(CommandError, match=r"^--export and --manifest go together$"):
         run("verify_audit", "--export", tmp_path / "audit.jsonl")
 
 
 def test_a_missing_file_is_a_clear_error(tmp_path):
-    with pytest.raises(CommandError, match="^cannot read the export or its manifest: "):
+    with pytest.raises(CommandError, match=r"^cannot read the export or its manifest: "):
         verify(tmp_path / "missing.jsonl", tmp_path / "missing.json")
 
 
@@ -187,5 +192,5 @@ def test_a_manifest_that_is_not_an_object_is_a_clear_error(exported):
     export, manifest = exported
     manifest.write_text("[]")
 
-    with pytest.raises(CommandError, match="is not a JSON object$"):
+    with pytest.raises(CommandError, match=r"is not a JSON object$"):
         verify(export, manifest)

@@ -17,8 +17,8 @@ from django.db import connections
 
 from audit.chain import verify_chain
 from audit.databases import temporary_alias
-from audit.models import AuditEvent
 from audit.main_database_writer import DATABASE_URL_ENV
+from audit.models import AuditEvent
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN = ("-p", "audit.pytest_plugin", "-p", "no:django", "-p", "no:cacheprovider")
@@ -53,9 +53,12 @@ def main_database(tmp_path, django_db_blocker) -> Path:
     """A SQLite file with the audit table, standing in for the project's main database."""
     path = tmp_path / "main.sqlite3"
     settings_dict = dj_database_url.parse(f"sqlite:///{path}")
-    with django_db_blocker.unblock(), temporary_alias(settings_dict, "plugin_setup") as alias:
-        with connections[alias].schema_editor() as editor:
-            editor.create_model(AuditEvent)
+    with (
+        django_db_blocker.unblock(),
+        temporary_alias(settings_dict, "plugin_setup") as alias,
+        connections[alias].schema_editor() as editor,
+    ):
+        editor.create_model(AuditEvent)
     return path
 
 
@@ -115,10 +118,12 @@ def test_the_run_records_where_when_and_with_which_code(inner, pytester, main_da
     details = finished.details
     assert details["args"] == [*PLUGIN, "-q", "-k", "one"]
     assert details["host"] == socket.gethostname()
-    assert set(details["code_version"]) == {"commit", "dirty"} and len(details["code_version"]["commit"]) == 40
+    assert set(details["code_version"]) == {"commit", "dirty"}
+    assert len(details["code_version"]["commit"]) == 40
     assert {"python", "django", "pytest", "pytest-django"} <= set(details["versions"])
     assert details["started_at"] == started.details["started_at"] < details["finished_at"]
-    assert details["started_seq"] == 1 and details["duration_s"] >= 0
+    assert details["started_seq"] == 1
+    assert details["duration_s"] >= 0
     assert finished.duration_ms == pytest.approx(details["duration_s"] * 1000)
 
 

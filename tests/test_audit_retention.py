@@ -61,7 +61,8 @@ def test_prune_deletes_the_old_events_and_records_a_checkpoint(aged):
     assert checkpoint.details["older_than_days"] == 30.0
 
 
-def test_verify_passes_after_a_prune_starting_from_the_oldest_remaining_event(aged):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("aged")
+def test_verify_passes_after_a_prune_starting_from_the_oldest_remaining_event():
     run("audit_prune", "--older-than", "30")
     head = AuditEvent.objects.get(seq=6).hash
 
@@ -70,12 +71,14 @@ def test_verify_passes_after_a_prune_starting_from_the_oldest_remaining_event(ag
     )
 
 
-def test_nothing_old_enough_means_no_checkpoint(aged):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("aged")
+def test_nothing_old_enough_means_no_checkpoint():
     assert run("audit_prune", "--older-than", "60") == "nothing to prune: no event is older than 60 days"
     assert seqs() == [1, 2, 3, 4, 5]
 
 
-def test_pruning_everything_keeps_the_checkpoint_as_the_whole_chain(aged):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("aged")
+def test_pruning_everything_keeps_the_checkpoint_as_the_whole_chain():
     with mock.patch("django.utils.timezone.now", return_value=timezone.now() + timedelta(days=90)):
         assert run("audit_prune", "--older-than", "1").startswith("pruned 5 events (#1 to #5); checkpoint #6")
 
@@ -83,13 +86,15 @@ def test_pruning_everything_keeps_the_checkpoint_as_the_whole_chain(aged):  # py
     assert run("verify_audit").startswith("audit chain intact: 1 events from #6")
 
 
-def test_small_batches_delete_the_same_rows(aged):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("aged")
+def test_small_batches_delete_the_same_rows():
     run("audit_prune", "--older-than", "30", "--batch-size", "1")
 
     assert seqs() == [4, 5, 6]
 
 
-def test_two_prunes_in_a_row_still_verify(aged):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("aged")
+def test_two_prunes_in_a_row_still_verify():
     run("audit_prune", "--older-than", "30")
     run("audit_prune", "--older-than", "1")
 
@@ -97,14 +102,16 @@ def test_two_prunes_in_a_row_still_verify(aged):  # pylint: disable=unused-argum
     assert run("verify_audit").startswith("audit chain intact: 3 events from #5")
 
 
-def test_rows_deleted_without_a_checkpoint_are_still_caught(aged):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("aged")
+def test_rows_deleted_without_a_checkpoint_are_still_caught():
     tamper("DELETE FROM audit_auditevent WHERE seq <= 2")
 
     with pytest.raises(CommandError, match=r"^audit chain broken at event #1: expected event #1 but found #3: removed"):
         run("verify_audit")
 
 
-def test_rows_deleted_past_the_checkpoint_are_caught(aged):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("aged")
+def test_rows_deleted_past_the_checkpoint_are_caught():
     run("audit_prune", "--older-than", "30")
     tamper("DELETE FROM audit_auditevent WHERE seq = 4")
 
@@ -112,7 +119,8 @@ def test_rows_deleted_past_the_checkpoint_are_caught(aged):  # pylint: disable=u
         run("verify_audit")
 
 
-def test_a_broken_chain_is_not_pruned(aged):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("aged")
+def test_a_broken_chain_is_not_pruned():
     tamper("UPDATE audit_auditevent SET message = 'edited' WHERE seq = 2")
 
     with pytest.raises(CommandError) as caught:
@@ -139,7 +147,8 @@ def rewrite_from(seq: int, message: str) -> None:
         previous_hash = new_hash
 
 
-def test_a_prune_stopped_between_batches_still_verifies(aged):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("aged")
+def test_a_prune_stopped_between_batches_still_verifies():
     real_delete = retention._delete_pruned_range  # pylint: disable=protected-access
     calls = []
 
@@ -156,7 +165,8 @@ def test_a_prune_stopped_between_batches_still_verifies(aged):  # pylint: disabl
     assert run("verify_audit").startswith("audit chain intact: 5 events from #2")
 
 
-def test_the_checkpoint_pins_the_hash_of_the_last_pruned_event(aged):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("aged")
+def test_the_checkpoint_pins_the_hash_of_the_last_pruned_event():
     with mock.patch.object(retention, "_delete_pruned_range", return_value=0):
         run("audit_prune", "--older-than", "30")
     tamper("DELETE FROM audit_auditevent WHERE seq = 1")
@@ -170,7 +180,8 @@ def test_the_checkpoint_pins_the_hash_of_the_last_pruned_event(aged):  # pylint:
     )
 
 
-def test_the_delete_runs_in_a_transaction_that_allows_it_on_postgresql(aged):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("aged")
+def test_the_delete_runs_in_a_transaction_that_allows_it_on_postgresql():
     with CaptureQueriesContext(connection) as queries:
         run("audit_prune", "--older-than", "30")
 
@@ -183,7 +194,8 @@ def test_the_delete_runs_in_a_transaction_that_allows_it_on_postgresql(aged):  #
     assert statements == expected
 
 
-def test_the_model_still_refuses_deletes(aged):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("aged")
+def test_the_model_still_refuses_deletes():
     run("audit_prune", "--older-than", "30")
 
     with pytest.raises(Exception, match="cannot be deleted"):

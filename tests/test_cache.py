@@ -52,7 +52,8 @@ def store(*products: dict) -> None:
     save_page([validate_product(product) for product in products], {}, run_id="test")
 
 
-def test_cached_read_computes_once_per_generation(any_cache):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("any_cache")
+def test_cached_read_computes_once_per_generation():
     calls = []
 
     def compute():
@@ -65,14 +66,16 @@ def test_cached_read_computes_once_per_generation(any_cache):  # pylint: disable
     assert len(calls) == 2
 
 
-def test_a_page_write_that_changes_products_starts_a_new_generation(any_cache):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("any_cache")
+def test_a_page_write_that_changes_products_starts_a_new_generation():
     before = generation()
     store(payloads.product(id=1))
 
     assert generation() != before
 
 
-def test_an_unchanged_page_keeps_the_generation(any_cache):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("any_cache")
+def test_an_unchanged_page_keeps_the_generation():
     store(payloads.product(id=1))
     before = generation()
 
@@ -81,7 +84,8 @@ def test_an_unchanged_page_keeps_the_generation(any_cache):  # pylint: disable=u
     assert generation() == before
 
 
-def test_the_sidebar_counts_follow_the_catalog_through_the_cache(any_cache):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("any_cache")
+def test_the_sidebar_counts_follow_the_catalog_through_the_cache():
     store(payloads.product(id=1), payloads.product(id=2))
     assert product_listing(filters=ProductFilters(), page_number=1).all_categories_count == 2
 
@@ -90,7 +94,8 @@ def test_the_sidebar_counts_follow_the_catalog_through_the_cache(any_cache):  # 
     assert product_listing(filters=ProductFilters(), page_number=1).all_categories_count == 1
 
 
-def test_the_sidebar_is_served_from_the_cache_while_nothing_changes(any_cache, django_assert_num_queries):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("any_cache")
+def test_the_sidebar_is_served_from_the_cache_while_nothing_changes(django_assert_num_queries):
     store(payloads.product(id=1))
     product_listing(filters=ProductFilters(), page_number=1)
 

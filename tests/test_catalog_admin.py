@@ -39,7 +39,8 @@ def refresh_action(admin_client, *ids: int):
     )
 
 
-def test_the_refresh_action_returns_at_once_with_the_refresh_queued(admin_client, api, served_product):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("served_product")
+def test_the_refresh_action_returns_at_once_with_the_refresh_queued(admin_client, api):
     product_refresh(product_id=7, actor="setup")
     api.clear()
 
@@ -52,7 +53,8 @@ def test_the_refresh_action_returns_at_once_with_the_refresh_queued(admin_client
     assert '<td class="field-refresh_state">queued (' in changelist
 
 
-def test_the_worker_runs_the_refresh_as_the_admin_user(admin_client, admin_user, api, served_product, worker):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("served_product")
+def test_the_worker_runs_the_refresh_as_the_admin_user(admin_client, admin_user, api, worker):
     product_refresh(product_id=7, actor="setup")
     serve_product(api, price=15.0)
     refresh_action(admin_client, 7)
@@ -100,10 +102,12 @@ def test_a_staff_user_without_permissions_cannot_see_products_or_refresh(staff_c
     response = refresh_action(staff_client(), 7)
 
     assert response.status_code == 403
-    assert api.log == [] and not ProductRefresh.objects.exists()
+    assert api.log == []
+    assert not ProductRefresh.objects.exists()
 
 
-def test_a_view_only_user_is_not_offered_the_refresh_and_cannot_run_it(staff_client, api, served_product):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("served_product")
+def test_a_view_only_user_is_not_offered_the_refresh_and_cannot_run_it(staff_client, api):
     product_refresh(product_id=7, actor="setup")
     api.clear()
     viewer = staff_client("view")
@@ -112,11 +116,14 @@ def test_a_view_only_user_is_not_offered_the_refresh_and_cannot_run_it(staff_cli
     response = refresh_action(viewer, 7)
 
     assert "refresh_from_dummyjson" not in page
-    assert response.status_code == 200 and "Queued a refresh" not in response.content.decode()
-    assert api.log == [] and not ProductRefresh.objects.exists()
+    assert response.status_code == 200
+    assert "Queued a refresh" not in response.content.decode()
+    assert api.log == []
+    assert not ProductRefresh.objects.exists()
 
 
-def test_a_user_with_change_permission_can_queue_the_refresh(staff_client, served_product):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("served_product")
+def test_a_user_with_change_permission_can_queue_the_refresh(staff_client):
     product_refresh(product_id=7, actor="setup")
 
     response = refresh_action(staff_client("view", "change"), 7)
@@ -125,7 +132,8 @@ def test_a_user_with_change_permission_can_queue_the_refresh(staff_client, serve
     assert ProductRefresh.objects.get(product_id=7).requested_by == "clerk"
 
 
-def test_the_product_list_links_to_its_audit_events(admin_client, served_product):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("served_product")
+def test_the_product_list_links_to_its_audit_events(admin_client):
     product_refresh(product_id=7, actor="setup")
     run_id = Product.objects.get(id=7).last_run_id
 
@@ -135,20 +143,23 @@ def test_the_product_list_links_to_its_audit_events(admin_client, served_product
     assert f"/admin/audit/auditevent/?run_id={run_id}" in page
 
 
-def test_product_refresh_stores_images_and_confirms_an_unchanged_copy(served_product, settings):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("served_product", "settings")
+def test_product_refresh_stores_images_and_confirms_an_unchanged_copy():
     first = product_refresh(product_id=7, actor="setup")
     synced_at = first.product.last_synced_at
 
     second = product_refresh(product_id=7, actor="setup")
 
-    assert second.source_ok and second.product.last_synced_at > synced_at
+    assert second.source_ok
+    assert second.product.last_synced_at > synced_at
     assert sorted(image.file.name for image in second.product.images.all()) == [
         "products/7/1.webp",
         "products/7/thumbnail.webp",
     ]
 
 
-def test_product_refresh_with_invalid_data_unpublishes_and_records_the_rule(api, served_product):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("served_product")
+def test_product_refresh_with_invalid_data_unpublishes_and_records_the_rule(api):
     product_refresh(product_id=7, actor="setup")
     serve_product(api, rating=7)
 
@@ -162,7 +173,8 @@ def test_product_refresh_with_invalid_data_unpublishes_and_records_the_rule(api,
     assert AuditEvent.objects.get(kind="validation").details["rule"] == "rating.range"
 
 
-def test_product_refresh_refuses_a_different_product_than_asked(api, served_product):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("served_product")
+def test_product_refresh_refuses_a_different_product_than_asked(api):
     serve_product(api, id=8)
 
     result = product_refresh(product_id=7, actor="setup")

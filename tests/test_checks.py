@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
-from django.core.exceptions import ImproperlyConfigured
 
 from catalog import conf
 from catalog.checks import check_catalog_settings
@@ -85,7 +85,7 @@ def test_an_unknown_image_format_names_the_known_ones_and_the_fix_for_jpg(settin
 def test_the_check_command_reports_a_bad_setting(settings):
     settings.CATALOG_IMAGE_FORMATS = "TIFF"
 
-    with pytest.raises(SystemCheckError, match="catalog.E003"):
+    with pytest.raises(SystemCheckError, match=r"catalog.E003"):
         call_command("check")
 
 

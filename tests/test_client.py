@@ -27,7 +27,8 @@ def test_get_product_returns_the_product_and_records_one_fetch(api, dummyjson):
     [event] = events()
     assert (event.kind, event.outcome, event.status_code, event.attempt, event.product_id) == ("fetch", "ok", 200, 1, 7)
     assert event.url == api.url_for("/products/7")
-    assert event.bytes > 0 and len(event.sha256) == 64
+    assert event.bytes > 0
+    assert len(event.sha256) == 64
 
 
 def test_course_functions_use_the_configured_base_url(api):

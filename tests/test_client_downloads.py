@@ -52,7 +52,8 @@ def test_download_image_stores_the_bytes_under_a_name_made_from_id_and_position(
         8,
         6,
     )
-    assert result.sha256 == hashlib.sha256(body).hexdigest() and result.size == len(body)
+    assert result.sha256 == hashlib.sha256(body).hexdigest()
+    assert result.size == len(body)
     assert (Path(settings.MEDIA_ROOT) / "products/7/2.webp").read_bytes() == body
     assert outcomes() == [("download", "ok")]
 
@@ -79,7 +80,8 @@ def test_bytes_that_are_not_an_image_are_rejected_and_nothing_is_stored(api, dum
 
     result = download_image(api.url_for("/1.webp"), transport=dummyjson.transport, product_id=3)
 
-    assert result.outcome == "invalid" and result.message.startswith("not a readable image")
+    assert result.outcome == "invalid"
+    assert result.message.startswith("not a readable image")
     assert not result.stored
     assert media_files(settings) == []
     assert outcomes() == [("download", "invalid")]
@@ -263,7 +265,7 @@ def test_a_server_that_never_answers_times_out(api, dummyjson, settings):
     settings.DUMMYJSON_TIMEOUT = "1,0.3"
     client = client_module.new_client()
     released = threading.Event()
-    api.expect_request("/products/7").respond_with_handler(lambda request: released.wait(2) and Response("late"))
+    api.expect_request("/products/7").respond_with_handler(lambda _request: released.wait(2) and Response("late"))
 
     started = time.monotonic()
     assert client.get_product(7) is None

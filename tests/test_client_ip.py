@@ -18,6 +18,7 @@ def behind_proxy(settings):
     return settings
 
 
+@pytest.mark.usefixtures("behind_proxy")
 @pytest.mark.parametrize(
     ("peer", "forwarded", "expected"),
     [
@@ -30,7 +31,7 @@ def behind_proxy(settings):
         ("198.51.100.20", "203.0.113.7", "198.51.100.20"),  # an untrusted peer's header is ignored
     ],
 )
-def test_the_client_address_is_read_from_trusted_proxies_only(rf, behind_proxy, peer, forwarded, expected):  # pylint: disable=unused-argument
+def test_the_client_address_is_read_from_trusted_proxies_only(rf, peer, forwarded, expected):
     request = rf.get("/", REMOTE_ADDR=peer, HTTP_X_FORWARDED_FOR=forwarded)
 
     assert client_ip(request) == expected
@@ -53,11 +54,12 @@ def login(client, *, peer: str, forwarded: str = "", password: str = "wrong"):
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("behind_proxy")
 class TestLockoutBehindAProxy:
     """Lockouts key on the real client: one attacker behind the proxy does not lock the admin out."""
 
     @pytest.fixture(autouse=True)
-    def boss(self, django_user_model, behind_proxy):  # pylint: disable=unused-argument
+    def boss(self, django_user_model):
         """The admin account the lockouts are about."""
         return django_user_model.objects.create_superuser("boss", "boss@example.com", PASSWORD)
 

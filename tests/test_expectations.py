@@ -26,7 +26,8 @@ def by_id(products) -> dict[int, dict]:
 def test_the_checked_in_file_passes_on_the_real_catalog():
     records = load_expectations(conf.DEFAULT_EXPECTATIONS_FILE)
 
-    assert len(records) == 24 and records[0].id == 1
+    assert len(records) == 24
+    assert records[0].id == 1
     assert golden_failures(records, by_id(real_products()), require_all=True) == []
 
 
@@ -74,7 +75,7 @@ def test_a_broken_file_names_itself_and_the_line(tmp_path, text, line, message):
 
 def test_a_missing_file_says_how_to_create_one(tmp_path):
     with pytest.raises(
-        ExpectationsError, match="not found \\(create one with manage.py catalog_expectations --init\\)"
+        ExpectationsError, match=r"not found \(create one with manage\.py catalog_expectations --init\)"
     ):
         load_expectations(tmp_path / "nope.json")
 

@@ -73,4 +73,5 @@ def rules_from_settings(images):
 def test_names_come_from_the_decoded_last_path_segment():
     assert file_name(f"{CDN}/womens-bags/blue-women's-handbag/1.webp") == "1.webp"
     assert file_name("https://cdn.example/a/%31.jpg?x=1") == "1.jpg"
-    assert name_format("photo.JPG") == "JPEG" and name_format("photo") is None
+    assert name_format("photo.JPG") == "JPEG"
+    assert name_format("photo") is None

@@ -72,17 +72,20 @@ def test_a_bad_day_is_held_with_exit_3_and_the_catalog_stays_exactly_as_it_was(m
     assert not ProductChange.objects.filter(run_id=latest_run().run_id).exists()
     assert "sync held by the publish gate: nothing was published" in result.stdout
     assert any(line.startswith(f"  - {reason}") for line in result.stdout.splitlines()), result.stdout
-    assert latest_run().status == "held" and latest_run().decision == "held"
+    assert latest_run().status == "held"
+    assert latest_run().decision == "held"
 
 
-def test_a_truncated_listing_unpublishes_nothing(mirror, published):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("published")
+def test_a_truncated_listing_unpublishes_nothing(mirror):
     sync_with(mirror, "short-listing")
 
     assert Product.objects.published().count() == MIRROR_TOTAL
     assert Product.objects.get(id=1).price == Decimal("9.99")
 
 
-def test_a_held_run_puts_each_failed_check_and_the_reports_hash_on_the_record(mirror, published):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("published")
+def test_a_held_run_puts_each_failed_check_and_the_reports_hash_on_the_record(mirror):
     sync_with(mirror, "prices-x100,moved-category")
     run = latest_run()
 
@@ -101,14 +104,16 @@ def test_a_held_run_puts_each_failed_check_and_the_reports_hash_on_the_record(mi
     }
 
 
-def test_a_held_run_keeps_its_staged_pages_and_a_published_one_drops_them(mirror, published):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("published")
+def test_a_held_run_keeps_its_staged_pages_and_a_published_one_drops_them(mirror):
     sync_with(mirror, "prices-x100")
 
     assert set(StagedPage.objects.values_list("run__run_id", flat=True)) == {latest_run().run_id}
     assert StagedPage.objects.count() == 2  # 194 products in pages of 100
 
 
-def test_accept_drift_publishes_and_records_who_accepted(mirror, published):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("published")
+def test_accept_drift_publishes_and_records_who_accepted(mirror):
     assert sync_with(mirror, "prices-x100").exit_code == 3
 
     result = sync_with(mirror, "prices-x100", "--accept-drift", "--actor", "alice")
@@ -118,26 +123,31 @@ def test_accept_drift_publishes_and_records_who_accepted(mirror, published):  # 
     assert Product.objects.get(id=1).price == Decimal("999.00")
     run = latest_run()
     assert (run.status, run.decision, run.accepted_by) == ("published", "published", "alice")
-    assert run.report["accepted_by"] == "alice" and run.reasons
+    assert run.report["accepted_by"] == "alice"
+    assert run.reasons
     assert AuditEvent.objects.get(kind="gate", outcome="ok", run_id=run.run_id).actor == "alice"
     assert not StagedPage.objects.filter(run=run).exists()
 
 
-def test_the_sync_event_times_each_phase(mirror, published):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("published")
+def test_the_sync_event_times_each_phase(mirror):
     sync_with(mirror, "")
 
     phases = AuditEvent.objects.filter(kind="sync").order_by("-seq").first().details["phases"]
-    assert set(phases) == {"stage_s", "gate_s", "publish_s"} and all(value >= 0 for value in phases.values())
+    assert set(phases) == {"stage_s", "gate_s", "publish_s"}
+    assert all(value >= 0 for value in phases.values())
 
 
-def test_the_published_catalog_is_the_default_reference(mirror, published):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("published")
+def test_the_published_catalog_is_the_default_reference(mirror):
     first = latest_run().run_id
     sync_with(mirror, "")
 
     assert latest_run().report["reference"] == {"run_id": first, "rows": MIRROR_TOTAL}
 
 
-def test_reference_picks_another_run(mirror, published):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("published")
+def test_reference_picks_another_run(mirror):
     first = latest_run().run_id
     sync_with(mirror, "short-listing")
     held = latest_run().run_id
@@ -146,7 +156,8 @@ def test_reference_picks_another_run(mirror, published):  # pylint: disable=unus
 
     assert latest_run().report["reference"] == {"run_id": held, "rows": 10}
     assert latest_run().report["volume"]["reference"] == 10
-    assert result.exit_code == 0 and latest_run().run_id not in (first, held)
+    assert result.exit_code == 0
+    assert latest_run().run_id not in (first, held)
 
 
 def refused(*args: str) -> CommandError:
@@ -163,7 +174,8 @@ def test_an_unknown_reference_is_exit_2_before_anything_is_fetched(mirror):
     assert (
         str(error) == "unknown reference run 'no-such-run': no sync run with a profile has that id; nothing was synced"
     )
-    assert not list(mirror.requests) and not SyncRun.objects.exists()
+    assert not list(mirror.requests)
+    assert not SyncRun.objects.exists()
 
 
 def test_a_missing_expectations_file_is_exit_2_naming_it_and_nothing_is_fetched(mirror, settings, tmp_path):
@@ -172,7 +184,8 @@ def test_a_missing_expectations_file_is_exit_2_naming_it_and_nothing_is_fetched(
     error = refused("--base-url", mirror.base_url)
 
     assert str(error).startswith(f"expectations file {tmp_path / 'gone.json'}: not found")
-    assert not list(mirror.requests) and not Product.objects.exists()
+    assert not list(mirror.requests)
+    assert not Product.objects.exists()
 
 
 def test_a_corrupt_expectations_file_is_exit_2_naming_file_and_line(mirror, settings, tmp_path):
@@ -185,7 +198,8 @@ def test_a_corrupt_expectations_file_is_exit_2_naming_file_and_line(mirror, sett
     assert re.match(
         rf"expectations file {re.escape(str(broken))}, line 3: not valid JSON: Expecting ',' delimiter", str(error)
     )
-    assert not list(mirror.requests) and not Product.objects.exists()
+    assert not list(mirror.requests)
+    assert not Product.objects.exists()
 
 
 def test_a_first_sync_has_no_reference_and_checks_golden_products(mirror):
@@ -194,10 +208,12 @@ def test_a_first_sync_has_no_reference_and_checks_golden_products(mirror):
     assert "gate: published, 0 failed check(s), no reference yet" in result.stdout
     report = latest_run().report
     assert report["golden"] == {"checked": 24, "failures": []}
-    assert report["fields"] == [] and report["reference"] == {"run_id": None, "rows": 0}
+    assert report["fields"] == []
+    assert report["reference"] == {"run_id": None, "rows": 0}
 
 
-def test_a_partial_sync_checks_only_the_golden_products_it_read(mirror, published):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("published")
+def test_a_partial_sync_checks_only_the_golden_products_it_read(mirror):
     result = sync("--base-url", mirror.base_url, "--no-images", "--ids", "2,3")
 
     assert result.exit_code == 0, result.stdout
@@ -205,7 +221,8 @@ def test_a_partial_sync_checks_only_the_golden_products_it_read(mirror, publishe
     assert latest_run().report["fields"] == []
 
 
-def test_accept_drift_with_a_run_id_publishes_exactly_what_was_held(mirror, published):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("published")
+def test_accept_drift_with_a_run_id_publishes_exactly_what_was_held(mirror):
     sync_with(mirror, "prices-x100")
     held = latest_run()
     mirror.set_faults(())
@@ -230,13 +247,15 @@ def test_accept_drift_with_a_run_id_publishes_exactly_what_was_held(mirror, publ
         (None, "is published, not held: only a held run can be published"),
     ],
 )
-def test_accept_drift_refuses_a_run_that_is_not_held(mirror, published, run_id, message):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("mirror", "published")
+def test_accept_drift_refuses_a_run_that_is_not_held(run_id, message):
     error = refused("--accept-drift", run_id or latest_run().run_id)
 
     assert message in str(error)
 
 
-def test_a_held_run_overtaken_by_a_published_one_cannot_be_published(mirror, published):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("published")
+def test_a_held_run_overtaken_by_a_published_one_cannot_be_published(mirror):
     sync_with(mirror, "prices-x100")
     held = latest_run()
     sync_with(mirror, "small-changes")
@@ -247,7 +266,8 @@ def test_a_held_run_overtaken_by_a_published_one_cannot_be_published(mirror, pub
     assert not StagedPage.objects.exists()  # its pages went when the later run published
 
 
-def test_the_hold_explanation_names_the_command_that_publishes_it(mirror, published):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("published")
+def test_the_hold_explanation_names_the_command_that_publishes_it(mirror):
     result = sync_with(mirror, "prices-x100")
 
     assert f"  python manage.py sync_products --accept-drift {latest_run().run_id}" in result.stdout

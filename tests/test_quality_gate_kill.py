@@ -57,4 +57,5 @@ def test_sigkill_during_the_gate_applies_nothing_and_the_next_run_cleans_up(mirr
     mirror.set_faults(())
     assert sync("--base-url", mirror.base_url, "--no-images").exit_code == 0
     killed.refresh_from_db()
-    assert killed.status == "failed" and not StagedPage.objects.exists()
+    assert killed.status == "failed"
+    assert not StagedPage.objects.exists()

@@ -17,7 +17,8 @@ def test_the_profile_of_the_real_catalog_describes_its_schema_and_values():
     assert profile["schema"]["price"]["type"] == "number"
     price = profile["numeric"]["price"]
     assert (price["count"], price["quantiles"]["0"], price["quantiles"]["1"]) == (194, 0.79, 36999.99)
-    assert sum(price["histogram"]["counts"]) == 194 and len(price["histogram"]["edges"]) == 11
+    assert sum(price["histogram"]["counts"]) == 194
+    assert len(price["histogram"]["edges"]) == 11
     assert profile["categorical"]["category"]["distinct"] == 24
     assert profile["categorical"]["category"]["frequencies"]["kitchen-accessories"] == 30
 
@@ -46,4 +47,6 @@ def test_large_samples_keep_a_quantile_sketch_not_every_value():
     profile = profile_of(build_catalog(scale=2000, dataset=SYNTHETIC))
 
     price = profile["numeric"]["price"]
-    assert price["count"] == 2000 and len(price["sketch"]) == SKETCH_SIZE and price["sketched"] is True
+    assert price["count"] == 2000
+    assert len(price["sketch"]) == SKETCH_SIZE
+    assert price["sketched"] is True

@@ -144,8 +144,10 @@ def test_a_stale_product_is_shown_at_once_from_the_stored_copy_and_refreshed_by_
     worker()
     fresh = client.get("/products/7/").content.decode()
 
-    assert "<h1>Old title</h1>" in stale and CHECKING_NOTICE in stale
-    assert "<h1>New title</h1>" in fresh and CHECKING_NOTICE not in fresh
+    assert "<h1>Old title</h1>" in stale
+    assert CHECKING_NOTICE in stale
+    assert "<h1>New title</h1>" in fresh
+    assert CHECKING_NOTICE not in fresh
     assert Product.objects.get(id=7).last_synced_at > days_ago(0.01)
 
 
@@ -156,7 +158,8 @@ def test_a_fresh_product_is_shown_without_queueing_anything(client, api):
 
     assert response.status_code == 200
     assert "X-Run-Id" not in response
-    assert api.log == [] and not DBTaskResult.objects.exists()
+    assert api.log == []
+    assert not DBTaskResult.objects.exists()
 
 
 @pytest.mark.parametrize(("ttl", "queues"), [(120, False), (60, True)])
@@ -170,7 +173,8 @@ def test_the_ttl_comes_from_the_catalog_ttl_setting(client, settings, ttl, queue
     assert DBTaskResult.objects.exists() is queues
 
 
-def test_a_stale_copy_is_served_with_a_notice_once_the_worker_found_the_source_down(client, source_down, worker):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("source_down")
+def test_a_stale_copy_is_served_with_a_notice_once_the_worker_found_the_source_down(client, worker):
     make_product(7, title="Kept title", last_synced_at=days_ago(3))
     client.get("/products/7/")
 
@@ -187,7 +191,8 @@ def test_a_stale_copy_is_served_with_a_notice_once_the_worker_found_the_source_d
     assert ProductRefresh.objects.get(product_id=7).state == "failed"
 
 
-def test_a_missing_product_stays_not_in_the_catalog_when_the_source_is_down(client, source_down, worker):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("source_down")
+def test_a_missing_product_stays_not_in_the_catalog_when_the_source_is_down(client, worker):
     client.get("/products/7/")
 
     worker()

@@ -23,14 +23,15 @@ PAGES = ["/products/", "/products/7/", "/products/8/", "/admin/login/"]
 
 
 @pytest.fixture
-def product(api):  # pylint: disable=unused-argument
+def product(api):
     """Product 7 exists; asking for 8 reaches a stand-in source that has nothing, so it is a 404."""
     api.expect_request("/products/8").respond_with_json({"message": "not found"}, status=404)
     return make_product(7, with_images=True)
 
 
+@pytest.mark.usefixtures("product")
 @pytest.mark.parametrize("path", PAGES)
-def test_every_page_sends_the_security_headers(client, product, path):  # pylint: disable=unused-argument
+def test_every_page_sends_the_security_headers(client, path):
     response = client.get(path)
 
     assert {name: response.headers.get(name) for name in EXPECTED_HEADERS} == EXPECTED_HEADERS
@@ -62,17 +63,20 @@ def test_an_empty_policy_setting_sends_no_header(client, settings):
     assert "Permissions-Policy" not in client.get("/products/").headers
 
 
+@pytest.mark.usefixtures("product")
 @pytest.mark.parametrize("path", ["/products/", "/products/7/", "/products/8/"])
-def test_our_pages_have_no_inline_script_or_style_the_policy_would_block(client, product, path):  # pylint: disable=unused-argument
+def test_our_pages_have_no_inline_script_or_style_the_policy_would_block(client, path):
     html = client.get(path).content.decode()
 
     assert "<script" not in html
     assert "<style" not in html
     assert " style=" not in html
-    assert " on" + "load=" not in html and " onclick=" not in html
+    assert " on" + "load=" not in html
+    assert " onclick=" not in html
 
 
-def test_media_is_served_only_when_serve_media_is_on(client, settings, product):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("product")
+def test_media_is_served_only_when_serve_media_is_on(client, settings):
     settings.SERVE_MEDIA = False
     assert client.get("/media/products/7/thumbnail.webp").status_code == 404
 

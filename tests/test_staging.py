@@ -42,7 +42,8 @@ def test_pages_merge_in_order_and_a_repeated_id_keeps_its_first_price(run):
 
     summary = run_summary(run)
 
-    assert summary["rows"] == 3 and summary["prices"] == {"1": 9.99, "2": 19.99}
+    assert summary["rows"] == 3
+    assert summary["prices"] == {"1": 9.99, "2": 19.99}
 
 
 def test_a_nul_in_a_payload_stays_exact_and_the_summary_shows_it_escaped(run):
@@ -59,5 +60,6 @@ def test_a_nul_in_a_payload_stays_exact_and_the_summary_shows_it_escaped(run):
 def test_ids_that_are_not_whole_numbers_are_left_out_of_prices():
     summary = stage_summary([{"id": "7", "price": 1.0}, {"id": True, "price": 2.0}, "junk", {"id": 8, "price": "x"}])
 
-    assert summary["prices"] == {} and summary["rows"] == 4
+    assert summary["prices"] == {}
+    assert summary["rows"] == 4
     assert merged_summary([summary, summary])["rows"] == 8

@@ -67,7 +67,8 @@ def test_the_stored_product_keeps_the_raw_payload_and_its_source(mirror, synced)
     assert product.raw == {**upstream, "reviews": [review_without_email(r) for r in upstream["reviews"]]}
     assert product.raw_sha256 == payload_sha256(upstream)
     assert "@" not in json.dumps(product.raw["reviews"])
-    assert product.title == upstream["title"] and str(product.price) == f"{upstream['price']:.2f}"
+    assert product.title == upstream["title"]
+    assert str(product.price) == f"{upstream['price']:.2f}"
     assert product.barcode == upstream["meta"]["barcode"]
     assert product.brand == upstream.get("brand", "")
     assert product.reviews.count() == len(upstream["reviews"])
@@ -76,18 +77,21 @@ def test_the_stored_product_keeps_the_raw_payload_and_its_source(mirror, synced)
     assert synced.stdout.count(sync_event.run_id) == 1
 
 
-def test_the_sync_event_records_options_counts_and_code_version(synced):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("synced")
+def test_the_sync_event_records_options_counts_and_code_version():
     event = AuditEvent.objects.get(kind="sync")
 
     assert (event.outcome, event.actor) == ("ok", "command:sync_products")
     assert event.details["products"]["created"] == MIRROR_TOTAL
-    assert event.details["options"]["concurrency"] == 8 and event.details["options"]["page_size"] == 100
+    assert event.details["options"]["concurrency"] == 8
+    assert event.details["options"]["page_size"] == 100
     assert set(event.details["code_version"]) == {"commit", "dirty"}
     assert event.details["exit_code"] == 0
     assert AuditEvent.objects.filter(run_id=event.run_id, kind="download").count() > MIRROR_TOTAL
 
 
-def test_a_second_run_with_no_upstream_change_writes_nothing_and_downloads_nothing(mirror, synced):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("synced")
+def test_a_second_run_with_no_upstream_change_writes_nothing_and_downloads_nothing(mirror):
     before = list(Product.objects.order_by("id").values())
     changes = ProductChange.objects.count()
 
@@ -108,7 +112,8 @@ def test_limit_syncs_only_the_first_products(mirror):
     assert list(Product.objects.values_list("id", flat=True)) == list(range(1, 11))
 
 
-def test_a_limited_run_does_not_unpublish_the_rest(mirror, synced):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("synced")
+def test_a_limited_run_does_not_unpublish_the_rest(mirror):
     assert sync("--base-url", mirror.base_url, "--limit", "5").exit_code == 0
 
     assert Product.objects.published().count() == MIRROR_TOTAL
@@ -163,7 +168,8 @@ def test_a_later_run_downloads_images_a_no_images_run_skipped(mirror):
     assert ProductImage.objects.filter(status=ImageStatus.STORED).count() == image_count(mirror, {1, 2, 3})
 
 
-def test_refresh_images_revalidates_with_conditional_requests(mirror, synced):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("synced")
+def test_refresh_images_revalidates_with_conditional_requests(mirror):
     result = sync("--base-url", mirror.base_url, "--refresh-images")
 
     assert result.exit_code == 0
@@ -174,7 +180,8 @@ def test_refresh_images_revalidates_with_conditional_requests(mirror, synced):  
     assert set(downloads.values_list("outcome", "status_code")) == {("not_modified", 304)}
 
 
-def test_images_older_than_the_max_age_are_revalidated(mirror, synced, settings):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("synced")
+def test_images_older_than_the_max_age_are_revalidated(mirror, settings):
     settings.CATALOG_IMAGE_MAX_AGE = 0
 
     sync("--base-url", mirror.base_url)
@@ -182,7 +189,8 @@ def test_images_older_than_the_max_age_are_revalidated(mirror, synced, settings)
     assert len(image_requests(mirror)) == image_count(mirror)
 
 
-def test_a_deleted_or_damaged_file_is_downloaded_again(mirror, synced, settings):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("synced")
+def test_a_deleted_or_damaged_file_is_downloaded_again(mirror, settings):
     image = ProductImage.objects.get(product_id=2, kind="image", position=1)
     (settings.MEDIA_ROOT / image.file.name).write_bytes(b"damaged")
     ProductImage.objects.get(product_id=3, kind="thumbnail").file.delete(save=False)
@@ -256,6 +264,7 @@ def test_the_sync_events_can_be_exported_by_run(mirror, capsys):
     call_command("audit_export", "--run", run_id)
     kinds = [json.loads(line)["kind"] for line in capsys.readouterr().out.splitlines()]
 
-    assert kinds[0] == "fetch" and kinds[-1] == "sync"
+    assert kinds[0] == "fetch"
+    assert kinds[-1] == "sync"
     assert set(kinds) == {"fetch", "gate", "download", "sync"}
     call_command("verify_audit")

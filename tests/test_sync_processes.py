@@ -3,7 +3,6 @@
 import random
 import signal
 import time
-
 from contextlib import contextmanager
 
 import pytest

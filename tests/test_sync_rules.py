@@ -65,7 +65,8 @@ def test_a_product_that_breaks_a_rule_is_rejected_with_a_validation_event(api, l
     assert result.exit_code == 1
     assert list(Product.objects.values_list("id", flat=True)) == [1]
     assert validation_rules() == [(2, rule)]
-    assert "1 rejected" in result.stdout and "violations: 1" in result.stdout
+    assert "1 rejected" in result.stdout
+    assert "violations: 1" in result.stdout
 
 
 def test_a_product_without_an_integer_id_is_rejected(api, listing):

@@ -1,5 +1,9 @@
 """The task engine's jobs: scheduled syncs queued once per slot and run by the database worker."""
 
+import signal
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime
 from io import StringIO
 
@@ -10,6 +14,7 @@ from django_tasks_db.models import DBTaskResult
 from audit.models import AuditEvent
 from catalog.models import Product, ScheduledSync
 from catalog.refreshes import schedule_slot
+from tests.sync_helpers import PROJECT_ROOT, subprocess_env
 
 pytestmark = pytest.mark.django_db
 
@@ -57,3 +62,27 @@ def test_a_scheduled_sync_is_run_by_the_worker_as_sync_products_would(mirror, se
     sync_event = AuditEvent.objects.get(kind="sync")
     assert (sync_event.actor, sync_event.outcome) == ("task:scheduled_sync", "ok")
     assert DBTaskResult.objects.get().return_value["exit_code"] == 0
+
+
+@pytest.mark.usefixtures("transactional_db")
+@pytest.mark.slow
+def test_the_scheduler_keeps_queueing_until_sigterm_stops_it():
+    scheduler = subprocess.Popen(  # pylint: disable=consider-using-with
+        [sys.executable, "manage.py", "schedule_syncs", "--every", "1"],
+        cwd=PROJECT_ROOT,
+        env=subprocess_env(),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    first = scheduler.stdout.readline()
+    deadline = time.monotonic() + 30
+    while ScheduledSync.objects.count() < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    scheduler.send_signal(signal.SIGTERM)
+    out, _ = scheduler.communicate(timeout=30)
+
+    assert first == "scheduling a catalog sync every 1 s; Ctrl-C stops\n"
+    assert out.startswith("queued the sync of ")
+    assert out.endswith("scheduler stopped\n")
+    assert scheduler.returncode == 0
+    assert ScheduledSync.objects.count() >= 2

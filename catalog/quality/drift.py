@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray as _NDArray
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import chi2_contingency, ks_2samp, wasserstein_distance
 
@@ -21,6 +22,7 @@ from .profile import CATEGORICAL_FIELDS, NUMERIC_FIELDS
 
 FEW_DISTINCT_VALUES = 5  # Evidently: a numeric field with at most 5 values is tested as categorical
 PSI_BINS = 10
+NDArray = _NDArray[np.float64]
 PSI_EPSILON = 1e-4  # keeps an empty bin from making PSI infinite
 
 
@@ -54,19 +56,19 @@ def _round(value: float | None) -> float | None:
     return float(f"{value:.6g}")
 
 
-def _psi(reference: np.ndarray, current: np.ndarray) -> float:
+def _psi(reference: NDArray, current: NDArray) -> float:
     """Population Stability Index of two shares vectors over the same bins."""
     reference = np.clip(reference, PSI_EPSILON, None)
     current = np.clip(current, PSI_EPSILON, None)
     return float(np.sum((current - reference) * np.log(current / reference)))
 
 
-def _shares(counts: np.ndarray) -> np.ndarray:
+def _shares(counts: NDArray) -> NDArray:
     total = counts.sum()
     return counts / total if total else counts
 
 
-def _numeric_psi(reference: np.ndarray, current: np.ndarray) -> float:
+def _numeric_psi(reference: NDArray, current: NDArray) -> float:
     edges = np.unique(np.quantile(reference, np.linspace(0, 1, PSI_BINS + 1)))
     if edges.size < 2:
         return 0.0 if np.all(current == reference[0]) else math.inf
@@ -74,12 +76,14 @@ def _numeric_psi(reference: np.ndarray, current: np.ndarray) -> float:
     return _psi(_shares(np.histogram(reference, edges)[0]), _shares(np.histogram(current, edges)[0]))
 
 
-def _frequency_table(reference: dict[str, int], current: dict[str, int]) -> np.ndarray:
+def _frequency_table(reference: dict[str, int], current: dict[str, int]) -> NDArray:
     values = sorted(reference.keys() | current.keys())
     return np.array([[reference.get(v, 0) for v in values], [current.get(v, 0) for v in values]], dtype=float)
 
 
-def _categorical_test(name: str, reference: dict[str, int], current: dict[str, int], limits: dict) -> FieldDrift:
+def _categorical_test(
+    name: str, reference: dict[str, int], current: dict[str, int], limits: dict[str, Any]
+) -> FieldDrift:
     table = _frequency_table(reference, current)
     psi = _psi(_shares(table[0]), _shares(table[1]))
     if limits["small"]:
@@ -94,12 +98,12 @@ def _categorical_test(name: str, reference: dict[str, int], current: dict[str, i
     )
 
 
-def _value_counts(values: np.ndarray) -> dict[str, int]:
+def _value_counts(values: NDArray) -> dict[str, int]:
     """A numeric sample as categorical frequencies (for fields with few distinct values)."""
-    return {f"{value:g}": int(count) for value, count in zip(*np.unique(values, return_counts=True))}
+    return {f"{value:g}": int(count) for value, count in zip(*np.unique(values, return_counts=True), strict=True)}
 
 
-def _numeric_test(name: str, reference: dict[str, Any], current: dict[str, Any], limits: dict) -> FieldDrift:
+def _numeric_test(name: str, reference: dict[str, Any], current: dict[str, Any], limits: dict[str, Any]) -> FieldDrift:
     ref, cur = np.asarray(reference["sketch"], dtype=float), np.asarray(current["sketch"], dtype=float)
     psi = _numeric_psi(ref, cur)
     if limits["small"] and reference["distinct"] <= FEW_DISTINCT_VALUES:
@@ -146,7 +150,7 @@ def field_drift(reference: dict[str, Any], current: dict[str, Any], thresholds: 
     return results
 
 
-def schema_drift(reference: dict[str, Any], current: dict[str, Any]) -> dict[str, list]:
+def schema_drift(reference: dict[str, Any], current: dict[str, Any]) -> dict[str, list[Any]]:
     """Fields added, removed (present in no row) and whose JSON type changed."""
     ref_fields = {name for name, info in reference["schema"].items() if info["absent_rate"] < 1}
     cur_fields = {name for name, info in current["schema"].items() if info["absent_rate"] < 1}

@@ -10,9 +10,10 @@ A broken file is an error naming the file and the line, raised before any sync s
 """
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from .profile import NUMERIC_FIELDS
 
@@ -95,7 +96,7 @@ def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _record(entry: Any, fail) -> GoldenRecord:
+def _record(entry: Any, fail: Callable[[str], NoReturn]) -> GoldenRecord:
     if not isinstance(entry, dict):
         fail("each product must be an object")
     if not isinstance(entry.get("id"), int) or isinstance(entry.get("id"), bool) or entry["id"] < 1:
@@ -141,7 +142,7 @@ def load_expectations(path: Path) -> list[GoldenRecord]:
     for index, entry in enumerate(data["products"]):
         line = lines[index] if index < len(lines) else None
 
-        def fail(message: str, line: int | None = line) -> None:
+        def fail(message: str, line: int | None = line) -> NoReturn:
             raise ExpectationsError(path, line, message)
 
         record = _record(entry, fail)
@@ -152,7 +153,9 @@ def load_expectations(path: Path) -> list[GoldenRecord]:
     return records
 
 
-def golden_failures(records: list[GoldenRecord], products: dict[int, dict], *, require_all: bool) -> list[str]:
+def golden_failures(
+    records: list[GoldenRecord], products: dict[int, dict[str, Any]], *, require_all: bool
+) -> list[str]:
     """Every failure of the staged data; products absent from a partial listing are not checked."""
     problems = []
     for record in records:

@@ -74,7 +74,8 @@ def reference_profile(run_id: str) -> dict[str, Any]:
     profile = SyncRun.objects.filter(run_id=run_id).exclude(profile={}).values_list("profile", flat=True).first()
     if profile is None:
         raise UnknownReference(f"unknown reference run {run_id!r}: no sync run with a profile has that id")
-    return profile
+    found: dict[str, Any] = profile
+    return found
 
 
 def published_catalog_profile() -> tuple[str, dict[str, Any] | None]:
@@ -92,7 +93,7 @@ def _missing_rate(profile: dict[str, Any], name: str) -> float:
     return 1.0 if info is None else info["absent_rate"] + info["null_rate"]
 
 
-def schema_check(reference: dict[str, Any] | None, current: dict[str, Any]) -> tuple[dict[str, list], list[str]]:
+def schema_check(reference: dict[str, Any] | None, current: dict[str, Any]) -> tuple[dict[str, list[Any]], list[str]]:
     """Schema drift, and the reasons it holds: a required field that went missing or changed type."""
     drift = schema_drift(reference, current) if reference else {"added": [], "removed": [], "changed": []}
     reasons, limit = [], conf.max_missing_increase()
@@ -204,7 +205,9 @@ def _thresholds() -> Thresholds:
     )
 
 
-def _drift_section(reference, profile, whole: bool) -> tuple[list[dict], dict[str, Any], list[str]]:
+def _drift_section(
+    reference: dict[str, Any] | None, profile: dict[str, Any], whole: bool
+) -> tuple[list[dict[str, Any]], dict[str, Any], list[str]]:
     if not (reference and whole):
         return (
             [],
@@ -235,6 +238,7 @@ def gate_run(  # pylint: disable=too-many-locals
     run.save(update_fields=["status"])
     summary = run_summary(run)
     profile = finite(build_profile(summary))
+    reference: dict[str, Any] | None
     if reference_run_id:
         reference_label, reference = reference_run_id, reference_profile(reference_run_id)
     else:

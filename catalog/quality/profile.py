@@ -41,9 +41,9 @@ def _is_number(value: Any) -> bool:
 
 def page_summary(payloads: Iterable[Any]) -> dict[str, Any]:
     """A mergeable summary of raw products: rows, types per field, numeric values, frequencies."""
-    rows, types = 0, {}
+    rows, types = 0, {}  # type: tuple[int, dict[str, Counter[str]]]
     numbers: dict[str, list[float]] = {name: [] for name in NUMERIC_FIELDS}
-    frequencies: dict[str, Counter] = {name: Counter() for name in CATEGORICAL_FIELDS}
+    frequencies: dict[str, Counter[str]] = {name: Counter() for name in CATEGORICAL_FIELDS}
     for raw in payloads:
         rows += 1
         if not isinstance(raw, dict):
@@ -69,8 +69,8 @@ def page_summary(payloads: Iterable[Any]) -> dict[str, Any]:
 def merge_summaries(summaries: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """One summary of several pages."""
     merged = page_summary([])
-    types: dict[str, Counter] = {}
-    frequencies: dict[str, Counter] = {name: Counter() for name in CATEGORICAL_FIELDS}
+    types: dict[str, Counter[str]] = {}
+    frequencies: dict[str, Counter[str]] = {name: Counter() for name in CATEGORICAL_FIELDS}
     for summary in summaries:
         merged["rows"] += summary["rows"]
         for name, counts in summary["types"].items():
@@ -92,7 +92,7 @@ def _schema(types: dict[str, dict[str, int]], rows: int) -> dict[str, Any]:
         non_null = {kind: count for kind, count in counts.items() if kind != "null"}
         schema[name] = {
             "types": dict(sorted(counts.items())),
-            "type": max(sorted(non_null), key=non_null.get) if non_null else "null",
+            "type": max(sorted(non_null), key=lambda kind: non_null[kind]) if non_null else "null",
             "absent_rate": round(1 - present / rows, 6) if rows else 0.0,
             "null_rate": round(counts.get("null", 0) / rows, 6) if rows else 0.0,
         }

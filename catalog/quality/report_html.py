@@ -11,7 +11,7 @@ TOP_VALUES = 8
 CURRENT, REFERENCE = "#2b6cb0", "#a0aec0"
 
 
-def _bars(shares: list[float], ref_shares: list[float]) -> list[tuple]:
+def _bars(shares: list[float], ref_shares: list[float]) -> list[tuple[float, float, float, float, str]]:
     """(x, y, width, height, colour) of each bar: a grey reference bar left of each blue one."""
     peak = max(shares + ref_shares + [1e-9])
     step = CHART_WIDTH / max(len(shares), 1)
@@ -90,7 +90,7 @@ def _top_values(profile: dict[str, Any], reference: dict[str, Any] | None) -> li
 
 def number_text(value: float | None) -> str:
     """A p-value, distance or share as people read it: 3 significant digits, tiny ones as 1.9e-50."""
-    return "–" if value is None else f"{value:.3g}"
+    return "-" if value is None else f"{value:.3g}"
 
 
 def _field_rows(report: dict[str, Any]) -> list[dict[str, Any]]:

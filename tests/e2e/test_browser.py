@@ -63,8 +63,9 @@ def result_count(page) -> str:
     return page.locator(".result-count").inner_text().split("·")[0].strip()
 
 
+@pytest.mark.usefixtures("catalog")
 @pytest.mark.django_db(transaction=True)
-def test_a_visitor_browses_searches_filters_pages_and_opens_a_product(live_server, catalog, browser_page):  # pylint: disable=unused-argument
+def test_a_visitor_browses_searches_filters_pages_and_opens_a_product(live_server, browser_page):
     page = browser_page
     page.goto(f"{live_server.url}/")
 
@@ -96,8 +97,9 @@ def test_a_visitor_browses_searches_filters_pages_and_opens_a_product(live_serve
     assert page.console_errors == []
 
 
+@pytest.mark.usefixtures("catalog")
 @pytest.mark.django_db(transaction=True)
-def test_markup_in_product_data_never_runs_in_the_browser(live_server, catalog, browser_page):  # pylint: disable=unused-argument
+def test_markup_in_product_data_never_runs_in_the_browser(live_server, browser_page):
     page = browser_page
 
     page.goto(f"{live_server.url}/products/?q=pwned")

@@ -24,7 +24,8 @@ def test_cli_prints_its_url_serves_and_exits_cleanly_on_a_signal(signum):
     ) as process:
         line = process.stdout.readline().strip()
         prefix = "mirror: serving 20 products at http://127.0.0.1:"
-        assert line.startswith(prefix) and line[len(prefix) :].isdigit()
+        assert line.startswith(prefix)
+        assert line[len(prefix) :].isdigit()
         base_url = line.rsplit(" ", 1)[1]
         assert requests.get(f"{base_url}/products/1", timeout=5).status_code == 429
         assert requests.get(f"{base_url}/products/1", timeout=5).json()["id"] == 1

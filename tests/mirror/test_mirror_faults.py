@@ -45,7 +45,8 @@ def test_specs_parse_names_values_and_selectors():
         Fault("oversized-image", 2.0, frozenset({"images"}), every=3),
     )
     assert parse_faults(["rate-limit", Fault("throttle", 5, frozenset({"api"}))])[1].value == 5
-    assert not parse_faults("") and not parse_faults(None)
+    assert not parse_faults("")
+    assert not parse_faults(None)
 
 
 @pytest.mark.parametrize(
@@ -230,4 +231,5 @@ def test_stop_wakes_a_slow_response_instead_of_waiting_for_it(mirror_factory):
     server.stop()
     caller.join(timeout=5)
     assert time.perf_counter() - started < 2
-    assert not caller.is_alive() and len(errors) == 1
+    assert not caller.is_alive()
+    assert len(errors) == 1

@@ -66,7 +66,8 @@ def test_select_of_an_unknown_field_returns_only_id(mirror):
 def test_sort_by_price_ascending_and_descending(mirror):
     ascending = [p["price"] for p in get(mirror, "/products?limit=0&sortBy=price&order=asc").json()["products"]]
     descending = [p["price"] for p in get(mirror, "/products?limit=0&sortBy=price&order=desc").json()["products"]]
-    assert ascending == sorted(ascending) and len(ascending) == 194
+    assert ascending == sorted(ascending)
+    assert len(ascending) == 194
     assert descending == sorted(ascending, reverse=True)
 
 
@@ -81,7 +82,7 @@ def test_sort_puts_products_without_the_field_last(mirror):
 def test_an_order_other_than_asc_or_desc_is_a_400(mirror):
     response = get(mirror, "/products?sortBy=price&order=sideways")
     assert response.status_code == 400
-    assert response.json() == {"message": "Invalid 'order' - should be either 'asc' or 'desc'"}
+    assert response.json() == {"message": "Order can be: 'asc' or 'desc'"}
 
 
 def test_order_without_sort_by_is_ignored(mirror):
@@ -89,11 +90,51 @@ def test_order_without_sort_by_is_ignored(mirror):
 
 
 @pytest.mark.parametrize("name", ["limit", "skip"])
-@pytest.mark.parametrize("value", ["abc", "-1", ""])
-def test_non_numeric_or_negative_limit_and_skip_are_a_400(mirror, name, value):
-    response = get(mirror, f"/products?{name}={value}")
+@pytest.mark.parametrize("value", ["abc", "1x", "1&{name}=2"])
+def test_a_limit_or_skip_that_is_not_a_number_is_a_400_with_the_real_message(mirror, name, value):
+    response = get(mirror, f"/products?{name}={value.format(name=name)}")
     assert response.status_code == 400
-    assert response.json() == {"message": f"Invalid '{name}' - should be a positive number"}
+    assert response.json() == {"message": f"Invalid '{name}' - must be a number"}
+
+
+def test_a_negative_limit_drops_that_many_from_the_end_as_upstream_does(mirror):
+    assert [p["id"] for p in get(mirror, "/products?limit=-190").json()["products"]] == [1, 2, 3, 4]
+
+
+def test_a_negative_skip_is_ignored_but_echoed(mirror):
+    body = get(mirror, "/products?limit=2&skip=-5").json()
+    assert ([p["id"] for p in body["products"]], body["skip"]) == ([1, 2], -5)
+
+
+@pytest.mark.parametrize(
+    ("delay", "message"),
+    [
+        ("abc", "Delay must be a number in milliseconds"),
+        ("5001", "Delay cannot be greater than 5 seconds"),
+        ("-1", "Delay cannot be less than 0"),
+    ],
+)
+def test_a_bad_delay_is_a_400_with_the_real_message(mirror, delay, message):
+    response = get(mirror, f"/products/1?delay={delay}")
+    assert (response.status_code, response.json()) == (400, {"message": message})
+
+
+def test_delay_holds_the_answer_back(mirror):
+    started = time.perf_counter()
+    assert get(mirror, "/products/1?delay=300").status_code == 200
+    assert time.perf_counter() - started >= 0.3
+
+
+def test_q_in_brackets_searches_like_q(mirror):
+    plain = get(mirror, "/products/search?q=phone").json()
+    assert get(mirror, "/products/search?q[valueSearch]=phone").json() == plain
+    assert plain["total"] > 0
+
+
+@pytest.mark.parametrize("query", ["q[]=phone", "q[other]=phone", "q=a&q=b"])
+def test_q_that_is_not_a_string_is_a_400(mirror, query):
+    response = get(mirror, f"/products/search?{query}")
+    assert (response.status_code, response.json()) == (400, {"message": "Invalid 'q' - must be a string"})
 
 
 def test_product_by_id_is_the_bare_object(mirror):
@@ -212,7 +253,8 @@ def test_json_has_a_weak_etag_and_a_matching_if_none_match_gets_304(mirror):
 def test_head_sends_the_get_headers_without_a_body(mirror):
     full = get(mirror, "/products/3")
     head = requests.head(f"{mirror.base_url}/products/3", timeout=TIMEOUT)
-    assert head.status_code == 200 and head.content == b""
+    assert head.status_code == 200
+    assert head.content == b""
     assert head.headers["Content-Length"] == full.headers["Content-Length"] == str(len(full.content))
 
 
@@ -326,7 +368,7 @@ def test_latency_delays_every_response(mirror_factory):
 
 
 def test_non_loopback_hosts_are_refused():
-    with pytest.raises(ValueError, match="refusing to bind '0.0.0.0'"):
+    with pytest.raises(ValueError, match=r"refusing to bind '0.0.0.0'"):
         MirrorServer(host="0.0.0.0")
     with pytest.raises(ValueError):
         MirrorServer(host="example.com")

@@ -2,10 +2,12 @@
 
 import csv
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_naive, make_aware
 
@@ -24,7 +26,7 @@ def parse_since(value: str) -> datetime:
     return make_aware(moment) if is_naive(moment) else moment
 
 
-def event_row(event: AuditEvent) -> dict:
+def event_row(event: AuditEvent) -> dict[str, Any]:
     """The event's exported fields, times in canonical UTC."""
     row = {name: getattr(event, name) for name in EXPORT_FIELDS}
     row["created_at"] = canonical_time(event.created_at)
@@ -36,7 +38,7 @@ class Command(BaseCommand):
 
     help = "Write audit events to stdout or a file (jsonl or csv); --manifest also writes a manifest to verify it by."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
         parser.add_argument("--kind", choices=Kind.values, help="only events of this kind")
         parser.add_argument("--since", help="only events at or after this ISO 8601 time")
@@ -46,7 +48,7 @@ class Command(BaseCommand):
             "--manifest", type=Path, help="also write a manifest (count, seq range, head hash, sha256) to this file"
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         if options["manifest"] and options["format"] != "jsonl":
             raise CommandError("--manifest needs --format jsonl")
         events = AuditEvent.objects.order_by("seq")
@@ -77,7 +79,7 @@ class Command(BaseCommand):
             manifest = digest.manifest(filters=filters)
             options["manifest"].write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
-    def _write_csv(self, rows) -> None:
+    def _write_csv(self, rows: Iterable[dict[str, Any]]) -> None:
         writer = csv.DictWriter(self.stdout, fieldnames=EXPORT_FIELDS, lineterminator="\n")
         writer.writeheader()
         for row in rows:

@@ -1,8 +1,9 @@
 """``manage.py audit_prune --older-than DAYS``: delete old audit events behind a checkpoint."""
 
 from datetime import timedelta
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from audit.context import run_context
 from audit.retention import DEFAULT_BATCH_SIZE, PruneRefused, prune_events
@@ -21,11 +22,11 @@ class Command(BaseCommand):
 
     help = "Delete audit events older than DAYS, leaving a checkpoint event that anchors the rest of the chain."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--older-than", type=positive_int, required=True, metavar="DAYS")
         parser.add_argument("--batch-size", type=positive_int, default=DEFAULT_BATCH_SIZE)
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         with run_context(actor="command:audit_prune"):
             try:
                 result = prune_events(

@@ -2,8 +2,9 @@
 
 import sys
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 from audit.context import run_context
@@ -20,13 +21,13 @@ class Command(BaseCommand):
 
     help = "Record pylint's score and message counts (from --output-format=json2 or text) as a lint audit event."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("report", nargs="?", default="-", help="pylint's report file; - (the default) for stdin")
         parser.add_argument(
             "--fail-under", type=float, default=DEFAULT_FAIL_UNDER, help="scores below this are recorded as errors"
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         source = options["report"]
         try:
             text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")

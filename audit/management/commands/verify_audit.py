@@ -2,8 +2,9 @@
 
 import json
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from audit.manifest import verify_export
 from audit.verification import describe, timed_verification
@@ -14,14 +15,14 @@ class Command(BaseCommand):
 
     help = "Verify the audit log's hash chain, or an export against its manifest."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--record", action="store_true", help="also record the result as a `verify` event (the dashboard shows it)"
         )
         parser.add_argument("--export", type=Path, help="verify this JSON lines export instead of the database")
         parser.add_argument("--manifest", type=Path, help="the manifest audit_export wrote with the export")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         if options["export"] or options["manifest"]:
             self._verify_export(options["export"], options["manifest"])
             return

@@ -7,17 +7,18 @@ published catalog is checked against it. Exit codes: 0 fine, 1 failures, 2 bad f
 """
 
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from catalog import conf
 from catalog.models import Product
 from catalog.quality.expectations import ExpectationsError, golden_failures, load_expectations, write_expectations
 
 
-def golden_candidates() -> list[dict]:
+def golden_candidates() -> list[dict[str, Any]]:
     """The first published product of each category, as payloads (raw, as received)."""
-    firsts: dict[int, dict] = {}
+    firsts: dict[str, dict[str, Any]] = {}
     for raw in Product.objects.published().order_by("id").values_list("raw", flat=True).iterator(chunk_size=500):
         firsts.setdefault(raw.get("category"), raw)
     return sorted(firsts.values(), key=lambda raw: raw["id"])
@@ -28,11 +29,11 @@ class Command(BaseCommand):
 
     help = "Write (--init) or check the golden-records file (CATALOG_EXPECTATIONS_FILE) every sync checks."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--init", action="store_true", help="write the file from the published catalog")
         parser.add_argument("--file", help="the file to write or check (default: CATALOG_EXPECTATIONS_FILE)")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["file"]) if options["file"] else conf.expectations_file()
         if path is None:
             raise CommandError("CATALOG_EXPECTATIONS_FILE is empty: name a file with --file", returncode=2)

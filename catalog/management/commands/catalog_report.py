@@ -6,8 +6,9 @@ and more); ``html`` prints a self-contained page (inline SVG, no JavaScript). Wi
 """
 
 import json
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from catalog.models import SyncRun
 from catalog.quality.report_html import render_report
@@ -17,11 +18,11 @@ def report_run(run_id: str | None) -> SyncRun:
     """The run to report on: the named one, or the latest with a report."""
     runs = SyncRun.objects.exclude(report={})
     if run_id is None:
-        run = runs.first()
-        if run is None:
+        latest: SyncRun | None = runs.first()
+        if latest is None:
             raise CommandError("no sync has reached the publish gate yet: run sync_products first", returncode=2)
-        return run
-    run = SyncRun.objects.filter(run_id=run_id).first()
+        return latest
+    run: SyncRun | None = SyncRun.objects.filter(run_id=run_id).first()
     if run is None:
         raise CommandError(f"unknown run {run_id!r}: no sync run has that id", returncode=2)
     if not run.report:
@@ -31,7 +32,7 @@ def report_run(run_id: str | None) -> SyncRun:
     return run
 
 
-def reference_of(run: SyncRun) -> dict | None:
+def reference_of(run: SyncRun) -> dict[str, Any] | None:
     """The profile the run was compared with, when it is stored (a run's, not the live catalog's)."""
     reference_id = run.report.get("reference", {}).get("run_id")
     return (
@@ -44,11 +45,11 @@ class Command(BaseCommand):
 
     help = "Print the publish gate's report on a sync (default: the latest) as JSON or self-contained HTML."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--run", metavar="RUN_ID", help="the sync's run id (default: the latest sync)")
         parser.add_argument("--format", choices=("json", "html"), default="json", help="json (default) or html")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         run = report_run(options["run"])
         if options["format"] == "json":
             self.stdout.write(json.dumps(run.report, indent=2, ensure_ascii=False))

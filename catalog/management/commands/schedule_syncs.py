@@ -7,8 +7,10 @@ queues the current slot's sync and exits (for a cron job or a test).
 
 import signal
 import time
+from types import FrameType
+from typing import Any, NoReturn
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from catalog import conf
@@ -17,7 +19,7 @@ from catalog.refreshes import schedule_slot, scheduled_sync_request
 EXIT_INTERRUPTED = 130
 
 
-def raise_keyboard_interrupt(signum, frame):  # pylint: disable=unused-argument
+def raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> NoReturn:  # pylint: disable=unused-argument
     """SIGTERM stops the scheduler the way Ctrl-C does."""
     raise KeyboardInterrupt
 
@@ -27,12 +29,12 @@ class Command(BaseCommand):
 
     help = "Queue a catalog sync for the workers every CATALOG_SYNC_INTERVAL seconds."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--every", type=float, help="seconds between syncs (default: CATALOG_SYNC_INTERVAL)")
         parser.add_argument("--once", action="store_true", help="queue the current slot's sync, then exit")
         parser.add_argument("--no-images", action="store_true", help="scheduled syncs skip image downloads")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         every = conf.sync_interval() if options["every"] is None else options["every"]
         if every <= 0:
             raise CommandError("--every must be a positive number of seconds", returncode=2)

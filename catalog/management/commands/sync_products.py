@@ -10,8 +10,10 @@ import argparse
 import getpass
 import signal
 import sys
+from types import FrameType
+from typing import Any, Never, NoReturn
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from catalog import conf
@@ -58,7 +60,7 @@ def id_list(value: str) -> tuple[int, ...]:
     return tuple(dict.fromkeys(ids))
 
 
-def raise_keyboard_interrupt(signum, frame):  # pylint: disable=unused-argument
+def raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> NoReturn:  # pylint: disable=unused-argument
     """SIGTERM ends a run the way Ctrl-C does: the current page rolls back, the summary prints."""
     raise KeyboardInterrupt
 
@@ -68,7 +70,7 @@ class Command(BaseCommand):
 
     help = "Sync the catalog from DummyJSON (or the offline mirror)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--base-url", help="API root (default: DUMMYJSON_BASE_URL)")
         parser.add_argument("--limit", type=positive_int, help="only the first N products")
         parser.add_argument("--ids", type=id_list, default=(), help="only these ids, like 1,5,9")
@@ -94,7 +96,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--actor", help="who accepts the drift, for the audit record (default: the login name)")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         if options["limit"] and (options["ids"] or options["category"]):
             raise CommandError("--limit cannot be combined with --ids or --category", returncode=2)
         if options["ids"] and options["category"]:
@@ -132,7 +134,7 @@ class Command(BaseCommand):
         if summary.exit_code:
             sys.exit(summary.exit_code)
 
-    def _progress(self, progress_bar: tqdm, done: int, total: int | None) -> None:
+    def _progress(self, progress_bar: "tqdm[Never]", done: int, total: int | None) -> None:
         if progress_bar.disable:
             self.stdout.write(f"synced {done}/{total if total is not None else '?'} products")
             return
@@ -189,6 +191,8 @@ class Command(BaseCommand):
     def _explain_hold(self, summary: SyncSummary) -> None:
         """One screen: what failed, where the report is, how to publish after review."""
         gate = summary.gate
+        if gate is None:  # only a run the gate decided is held
+            return
         self.stdout.write(f"The new data failed {len(gate.reasons)} check(s):")
         for reason in gate.reasons[:MAX_REASONS_SHOWN]:
             self.stdout.write(f"  - {reason}")

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0002_refreshes_and_schedule'),
+        ('catalog', '0003_sync_shards'),
     ]
 
     operations = [
