@@ -92,7 +92,7 @@ def _schema(types: dict[str, dict[str, int]], rows: int) -> dict[str, Any]:
         non_null = {kind: count for kind, count in counts.items() if kind != "null"}
         schema[name] = {
             "types": dict(sorted(counts.items())),
-            "type": max(sorted(non_null), key=lambda kind: non_null[kind]) if non_null else "null",
+            "type": max(sorted(non_null), key=non_null.__getitem__) if non_null else "null",
             "absent_rate": round(1 - present / rows, 6) if rows else 0.0,
             "null_rate": round(counts.get("null", 0) / rows, 6) if rows else 0.0,
         }
