@@ -1,7 +1,7 @@
 """The product list's filter form: GET parameters in, a ProductFilters for the selector out."""
 
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
@@ -30,6 +30,18 @@ class OnOffCheckbox(forms.CheckboxInput):
         return str(data.get(name, "")).strip().lower() not in {"", "0", "false", "off"}
 
 
+class NumberOnlyInput(forms.NumberInput):
+    """A number input that leaves out a value which is not a number ("abc"): HTML allows none there,
+    and a browser would not show it anyway; the field's error message still names the problem."""
+
+    def format_value(self, value: Any) -> str | None:
+        formatted = super().format_value(value)
+        try:
+            return formatted if formatted is None or Decimal(formatted).is_finite() else None
+        except InvalidOperation:
+            return None
+
+
 class ProductFilterForm(forms.Form):
     """Every field is optional; a bad value is reported on its field and then ignored."""
 
@@ -42,10 +54,20 @@ class ProductFilterForm(forms.Form):
     category = forms.SlugField(label=_("Category"), required=False, max_length=100, widget=forms.Select)
     brand = forms.CharField(label=_("Brand"), required=False, max_length=200, widget=forms.Select)
     min_price = forms.DecimalField(
-        label=_("Minimum price"), required=False, min_value=Decimal(0), max_digits=MAX_PRICE_DIGITS, decimal_places=2
+        label=_("Minimum price"),
+        required=False,
+        min_value=Decimal(0),
+        max_digits=MAX_PRICE_DIGITS,
+        decimal_places=2,
+        widget=NumberOnlyInput,
     )
     max_price = forms.DecimalField(
-        label=_("Maximum price"), required=False, min_value=Decimal(0), max_digits=MAX_PRICE_DIGITS, decimal_places=2
+        label=_("Maximum price"),
+        required=False,
+        min_value=Decimal(0),
+        max_digits=MAX_PRICE_DIGITS,
+        decimal_places=2,
+        widget=NumberOnlyInput,
     )
     in_stock = forms.BooleanField(label=_("In stock only"), required=False, widget=OnOffCheckbox(attrs={"value": "1"}))
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES)
@@ -53,6 +75,9 @@ class ProductFilterForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")  # labels sit above their fields; a colon adds nothing
         super().__init__(*args, **kwargs)
+        for name in ("category", "brand"):
+            # HTML allows no maxlength on a <select>; the field still checks the length it is sent.
+            self.fields[name].widget.attrs.pop("maxlength", None)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

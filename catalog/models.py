@@ -23,6 +23,9 @@ class Category(models.Model):
         return self.name
 
 
+PUBLISHED = Q(is_published=True)
+
+
 class ProductQuerySet(models.QuerySet["Product"]):
     """Shortcuts for the products people may see."""
 
@@ -91,10 +94,19 @@ class Product(models.Model):
                 name="product_discount_0_to_100",
             ),
         ]
+        # One index per sort of the list page, in its exact order (catalog/keyset.py), so any page
+        # seeks straight to its first row; the newest-first and search indexes are in vendor_indexes.py.
+        # Partial (published rows only): the list never shows others, and SQLite can use no index
+        # whose first column is a bare boolean.
         indexes = [
             models.Index(fields=["is_published", "category"], name="product_published_category"),
-            models.Index(fields=["is_published", "final_price"], name="product_published_price"),
-            models.Index(fields=["is_published", "rating"], name="product_published_rating"),
+            models.Index(fields=["id"], condition=PUBLISHED, name="product_published_id"),
+            models.Index(fields=["final_price", "id"], condition=PUBLISHED, name="product_published_price"),
+            models.Index(fields=["-final_price", "id"], condition=PUBLISHED, name="product_published_price_desc"),
+            models.Index(fields=["rating", "id"], condition=PUBLISHED, name="product_published_rating"),
+            models.Index(fields=["-rating", "id"], condition=PUBLISHED, name="product_published_rating_desc"),
+            models.Index(fields=["title", "id"], condition=PUBLISHED, name="product_published_title"),
+            models.Index(fields=["-discount_percentage", "id"], condition=PUBLISHED, name="product_published_discount"),
         ]
 
     def __str__(self) -> str:

@@ -9,28 +9,21 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from . import conf
 from .cache import cached_read
 from .charts import PricePoint
+from .keyset import SORT_KEYS, SortKey, at_or_after, page_starts
 from .models import Category, ImageKind, ImageStatus, Product, ProductImage, ProductRefresh, RefreshState, Review
-from .validation import search_text
+from .search import relevance, search_condition, search_terms
 
 PAGE_SIZE = 24
-MAX_SEARCH_TERMS = 8
-# Every ordering ends with the id, so equal prices or ratings page in a stable order.
-ORDERINGS: dict[str, tuple[Any, ...]] = {
-    "": ("id",),
-    "price": ("final_price", "id"),
-    "-price": ("-final_price", "id"),
-    "rating": ("rating", "id"),
-    "-rating": ("-rating", "id"),
-    "title": ("title", "id"),
-    "-discount": ("-discount_percentage", "id"),
-    "newest": (F("source_created_at").desc(nulls_last=True), "-id"),
-}
+# Pages up to here read with a small OFFSET; deeper ones seek from their first row (see keyset.py).
+MAX_OFFSET_PAGE = 5
+CARD_FIELDS = ("id", "title", "brand", "price", "final_price", "discount_percentage", "rating", "stock")
+ORDERINGS: dict[str, tuple[Any, ...]] = {name: tuple(key.ordering()) for name, key in SORT_KEYS.items()}
 
 
 @dataclass(frozen=True)
@@ -44,6 +37,11 @@ class ProductFilters:
     max_price: Decimal | None = None
     in_stock: bool = False
     sort: str = ""
+
+    @property
+    def ranked(self) -> bool:
+        """Whether results come best match first: a search with no sort of its own."""
+        return bool(search_terms(self.query)) and not self.sort
 
 
 @dataclass
@@ -87,11 +85,6 @@ class CountedPaginator(Paginator):  # type: ignore[type-arg]  # bare, so pylint 
         self.__dict__["count"] = count
 
 
-def search_terms(query: str) -> list[str]:
-    """The query normalized as ``Product.search_text`` is, split into words that must all match."""
-    return search_text(query).split()[:MAX_SEARCH_TERMS]
-
-
 def matching(filters: ProductFilters, *, prefix: str = "") -> Q:
     """Published products that pass every filter except the category (the sidebar counts per category)."""
     conditions: dict[str, Any] = {f"{prefix}is_published": True}
@@ -103,10 +96,7 @@ def matching(filters: ProductFilters, *, prefix: str = "") -> Q:
         conditions[f"{prefix}final_price__lte"] = filters.max_price
     if filters.in_stock:
         conditions[f"{prefix}stock__gt"] = 0
-    condition = Q(**conditions)
-    for term in search_terms(filters.query):
-        condition &= Q(**{f"{prefix}search_text__contains": term})
-    return condition
+    return Q(**conditions) & search_condition(filters.query, prefix=prefix)
 
 
 def category_facets(filters: ProductFilters) -> list[Category]:
@@ -123,15 +113,33 @@ def brand_names() -> list[str]:
     )
 
 
-def product_queryset(filters: ProductFilters) -> QuerySet[Product]:
-    """Published products matching every filter, sorted, each with its stored thumbnail prefetched."""
+def matching_products(filters: ProductFilters) -> QuerySet[Product]:
+    """Published products matching every filter, unsorted."""
     products = Product.objects.filter(matching(filters))
     if filters.category:
         products = products.filter(category__slug=filters.category)
+    return products
+
+
+def as_cards(products: QuerySet[Product]) -> QuerySet[Product]:
+    """Only the columns a product card shows (not the payload), with the stored thumbnail as ``stored_thumbnails``."""
     thumbnails = ProductImage.objects.filter(kind=ImageKind.THUMBNAIL, status=ImageStatus.STORED)
-    return products.order_by(*ORDERINGS.get(filters.sort, ORDERINGS[""])).prefetch_related(
+    return products.only(*CARD_FIELDS).prefetch_related(
         Prefetch("images", queryset=thumbnails, to_attr="stored_thumbnails")
     )
+
+
+def sort_key_of(filters: ProductFilters) -> SortKey:
+    """The sort asked for (an unknown one means the default)."""
+    return SORT_KEYS.get(filters.sort, SORT_KEYS[""])
+
+
+def product_queryset(filters: ProductFilters) -> QuerySet[Product]:
+    """Published products matching every filter, sorted (best match first for a plain search)."""
+    products = matching_products(filters)
+    if filters.ranked:
+        return as_cards(products.order_by(relevance(filters.query), "id"))
+    return as_cards(products.order_by(*sort_key_of(filters).ordering()))
 
 
 def result_count(categories: list[Category], category: str) -> int:
@@ -146,17 +154,32 @@ def page_number_of(value: Any) -> int:
     """The page asked for; anything that is not a whole number of at least 1 means the first page."""
     try:
         return max(int(value), 1)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return 1
+
+
+def page_rows(filters: ProductFilters, *, number: int) -> list[Product]:
+    """The products of page ``number``: a small OFFSET near the top, a seek from the page's first row deeper down."""
+    products = product_queryset(filters)
+    offset = (number - 1) * PAGE_SIZE
+    if number <= MAX_OFFSET_PAGE or filters.ranked:
+        return list(products[offset : offset + PAGE_SIZE])
+    key = sort_key_of(filters)
+    starts = cached_read(
+        "page-starts", (filters, PAGE_SIZE), lambda: page_starts(matching_products(filters), key, page_size=PAGE_SIZE)
+    )
+    if number > len(starts):  # the catalog changed since the count: an OFFSET still finds the rows
+        return list(products[offset : offset + PAGE_SIZE])
+    return list(products.filter(at_or_after(key, starts[number - 1]))[:PAGE_SIZE])
 
 
 def product_listing(*, filters: ProductFilters, page_number: Any) -> ProductListing:
     """One page of the list (bad or past-the-end page numbers land on the first or last page)."""
     facet_filters = (filters.query, filters.brand, filters.min_price, filters.max_price, filters.in_stock)
     categories = cached_read("facets", facet_filters, lambda: category_facets(filters))
-    paginator = CountedPaginator(product_queryset(filters), PAGE_SIZE, count=result_count(categories, filters.category))
-    page = paginator.get_page(page_number_of(page_number))  # past the end: the last page
-    page.object_list = list(page.object_list)
+    paginator = CountedPaginator(Product.objects.none(), PAGE_SIZE, count=result_count(categories, filters.category))
+    number = paginator.get_page(page_number_of(page_number)).number  # past the end: the last page
+    page = Page(page_rows(filters, number=number), number, paginator)
     return ProductListing(
         page=page,
         categories=categories,

@@ -242,3 +242,30 @@ def test_the_product_page_runs_at_most_8_queries_whatever_the_catalog_size(
         response = (admin_client if staff else client).get("/products/7/")
 
     assert response.status_code == 200
+
+
+def test_a_review_time_keeps_at_most_three_fraction_digits(client):
+    review = make_review(make_product(1))
+    review.date = datetime(2025, 5, 1, 12, 30, 0, 123456, tzinfo=UTC)
+    review.save()
+
+    assert '<time datetime="2025-05-01T12:30:00.123+00:00">' in client.get("/products/1/").content.decode()
+
+
+def test_a_repeated_product_page_reads_only_the_product_row(client, django_assert_num_queries):
+    make_product(1, title="Cached Mug")
+    first = client.get("/products/1/")
+
+    with django_assert_num_queries(1):
+        again = client.get("/products/1/")
+
+    assert again.content.decode().split("<main", 1)[1] == first.content.decode().split("<main", 1)[1]
+    assert "<title>Cached Mug · Product catalog</title>" in again.content.decode()
+
+
+def test_staff_and_visitors_each_get_their_own_cached_product_page(client, admin_client):
+    make_product(1)
+    client.get("/products/1/")
+
+    assert "Audit events for this product" in admin_client.get("/products/1/").content.decode()
+    assert "Audit events for this product" not in client.get("/products/1/").content.decode()

@@ -7,8 +7,11 @@ from django.utils import timezone
 
 from catalog.forms import SORT_CHOICES
 from catalog.models import ImageKind, ImageStatus
+from catalog.persistence import save_page
 from catalog.selectors import ORDERINGS
+from catalog.validation import validate_product
 from tests.factories import make_image, make_product, make_products
+from tests.payloads import product as product_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -18,6 +21,11 @@ URL = "/products/"
 def ids(response) -> list[int]:
     """The ids of the products on the page, in order."""
     return [product.id for product in response.context["page_obj"].object_list]
+
+
+def main_of(response) -> str:
+    """The page from ``<main>`` on (the header's CSRF token differs from one response to the next)."""
+    return response.content.decode().split("<main", 1)[1]
 
 
 def errors(response) -> dict:
@@ -390,6 +398,34 @@ def test_the_list_page_runs_at_most_6_queries_whatever_the_page_size(
         response = (admin_client if staff else client).get(URL, {"q": "product", "in_stock": "1", "sort": "-price"})
 
     assert response.status_code == 200
+
+
+def test_a_repeated_list_page_reads_no_catalog_rows(client, django_assert_num_queries):
+    make_products(3)
+    first = client.get(URL, {"q": "product", "sort": "title"})
+
+    with django_assert_num_queries(0):
+        again = client.get(URL, {"sort": "title", "q": "product"})
+
+    assert main_of(again) == main_of(first)
+
+
+def test_a_cached_list_page_shows_a_synced_change_at_once(client, django_capture_on_commit_callbacks):
+    make_products(2)
+    client.get(URL)
+    with django_capture_on_commit_callbacks(execute=True):
+        save_page([validate_product(product_payload(id=3, title="Fresh Arrival"))], {}, run_id="run-2")
+
+    assert "Fresh Arrival" in client.get(URL).content.decode()
+
+
+def test_a_cached_list_page_keeps_each_language_apart(client):
+    make_products(2)
+    client.get(URL)
+
+    response = client.get(URL, HTTP_ACCEPT_LANGUAGE="pt-BR")
+
+    assert "<h1>Produtos</h1>" in response.content.decode()
 
 
 def test_the_list_page_answers_head_but_not_post(client):

@@ -1,9 +1,10 @@
-"""Template filters for the catalog pages: prices in the active language, stock levels."""
+"""Template filters for the catalog pages: prices in the active language, stock levels, machine-readable times."""
 
+from datetime import datetime
 from decimal import Decimal
 
 from django import template
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext
 
 register = template.Library()
@@ -43,3 +44,13 @@ def stars(rating: Decimal | float | None) -> str:
     """A rating out of five as five stars, filled to the nearest whole star: 4.31 -> "★★★★☆"."""
     filled = max(0, min(MAX_STARS, round(float(rating or 0))))
     return "★" * filled + "☆" * (MAX_STARS - filled)
+
+
+@register.filter
+def machine_time(moment: datetime | None) -> str:
+    """A ``<time datetime>`` value: ``date:"c"``, but to the millisecond at most, as HTML allows."""
+    if not isinstance(moment, datetime):
+        return ""
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return moment.isoformat(timespec="milliseconds" if moment.microsecond else "seconds")

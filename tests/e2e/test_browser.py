@@ -1,20 +1,10 @@
 """The catalog in headless Chromium: browse, search, filter, page, open a product, and no injected script runs."""
 
-from pathlib import Path
-
 import pytest
 
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import make_product
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 HOSTILE_TITLES = ["<script>window.__pwned=1</script>", "<img src=x onerror=window.__pwned=1>"]
 IMAGES_LOADED = """() => {
     const images = [...document.querySelectorAll('.gallery img')];
