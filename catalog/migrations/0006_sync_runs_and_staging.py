@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0003_sync_shards'),
+        ('catalog', '0005_vendor_indexes'),
     ]
 
     operations = [
