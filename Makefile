@@ -5,11 +5,12 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 LINTED := config catalog audit mirror tests bench bin manage.py
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+PG_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 # Settings keep DEBUG off unless it is set; these targets are for development, so they turn it
 # on (`make worker DEBUG=0` or an exported DEBUG wins). Production sets its own, see deploy/.
 export DEBUG ?= 1
 
-.PHONY: install install-dev lock migrate demo worker scheduler test test-postgres lint audit-deps format check check-deploy clean
+.PHONY: install install-dev lock migrate demo worker scheduler test test-postgres pg-roles lint audit-deps format check check-deploy clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -55,6 +56,9 @@ test: install-dev migrate lint  ## the whole suite with the coverage gate, after
 test-postgres: install-dev  ## the suite again on PostgreSQL (DATABASE_URL or the local server)
 	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) manage.py migrate --verbosity 0
 	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) -m pytest -q
+
+pg-roles: install  ## create the PostgreSQL roles catalog_owner (migrations) and catalog_app (the site), idempotently
+	$(PY) -m bin.pg_roles $(PG_ADMIN_URL)
 
 lint: install-dev  ## ruff check, ruff format --check, mypy --strict, then pylint (10.00/10; the score goes on the audit record)
 	$(BIN)/ruff check .

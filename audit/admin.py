@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, Case, Exists, OuterRef, QuerySet, Value, When
 from django.db.models.expressions import Combinable
 from django.http import HttpRequest
@@ -148,6 +149,8 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[typ
 
     def dashboard_view(self, request: HttpRequest) -> TemplateResponse:
         """The monitoring dashboard: charts of recent activity and the last chain verification."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         context = {
             **self.admin_site.each_context(request),
             **dashboard_context(timezone.now()),
@@ -255,5 +258,4 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[typ
         """The details JSON, indented for reading."""
         return format_html("<pre>{}</pre>", json.dumps(event.details, indent=2, sort_keys=True))
 
-    def has_view_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
-        return bool(request.user.is_active and request.user.is_staff)
+    # Viewing follows Django's own rule: the audit.view_auditevent permission (superusers have it).

@@ -2,7 +2,7 @@
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -59,6 +59,30 @@ def event_hash(fields: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
 
 
+def _event_problem(  # pylint: disable=too-many-return-statements  # one per way to break the chain
+    event: Any,
+    expected_seq: int,
+    previous_hash: str,
+    pinned: Mapping[int, str],
+    anchored: Callable[[int], bytes | None] | None,
+    suspect: Mapping[int, str],
+) -> str:
+    """Why this event breaks the chain, or empty when it does not."""
+    if event.seq != expected_seq:
+        return f"expected event #{expected_seq} but found #{event.seq}: removed or reordered"
+    if event.prev_hash != previous_hash:
+        return f"event #{event.seq} does not link to the event before it: removed or reordered"
+    if event_hash({name: getattr(event, name) for name in HASHED_FIELDS}) != event.hash:
+        return f"event #{event.seq} does not match its hash: changed"
+    if pinned.get(event.seq, event.hash) != event.hash:
+        return f"event #{event.seq} does not match the hash its prune checkpoint recorded: rewritten"
+    if anchored is not None and anchored(event.seq) not in (None, bytes.fromhex(event.hash[:16])):
+        return f"event #{event.seq} differs from its signed anchor: changed, inserted, reordered or replaced"
+    if event.seq in suspect:
+        return f"event #{event.seq} {suspect[event.seq]}"
+    return ""
+
+
 @dataclass(frozen=True)
 class ChainReport:
     """What ``verify_chain`` found: the count and head when intact, else the first break."""
@@ -80,27 +104,21 @@ def verify_chain(
     start_seq: int = 1,
     start_hash: str = GENESIS_HASH,
     pinned: Mapping[int, str] | None = None,
+    anchored: Callable[[int], bytes | None] | None = None,
+    suspect: Mapping[int, str] | None = None,
 ) -> ChainReport:
     """Walk events in ``seq`` order and report the first one changed, removed or reordered.
 
     ``pinned`` maps sequence numbers to the hashes that prune checkpoints recorded for
-    them; an event still present must keep that hash.
+    them; an event still present must keep that hash. ``anchored(seq)`` gives what a
+    signed anchor says the event's hash starts with (None when no anchor covers it), and
+    ``suspect`` maps seqs already known to be wrong (a forged checkpoint) to the reason.
     """
-    pinned = pinned or {}
+    pinned, suspect = pinned or {}, suspect or {}
     expected_seq, previous_hash, count = start_seq, start_hash, 0
     for event in events:
-        fields = {name: getattr(event, name) for name in HASHED_FIELDS}
-        if event.seq != expected_seq:
-            problem = f"expected event #{expected_seq} but found #{event.seq}: removed or reordered"
+        problem = _event_problem(event, expected_seq, previous_hash, pinned, anchored, suspect)
+        if problem:
             return ChainReport(count, previous_hash, expected_seq, problem)
-        if event.prev_hash != previous_hash:
-            problem = f"event #{event.seq} does not link to the event before it: removed or reordered"
-            return ChainReport(count, previous_hash, event.seq, problem)
-        if event_hash(fields) != event.hash:
-            problem = f"event #{event.seq} does not match its hash: changed"
-            return ChainReport(count, previous_hash, event.seq, problem)
-        if pinned.get(event.seq, event.hash) != event.hash:
-            problem = f"event #{event.seq} does not match the hash its prune checkpoint recorded: rewritten"
-            return ChainReport(count, previous_hash, event.seq, problem)
         expected_seq, previous_hash, count = event.seq + 1, event.hash, count + 1
     return ChainReport(count, previous_hash)

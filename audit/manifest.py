@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.utils import timezone
 
 from .chain import HASHED_FIELDS, canonical_time, event_hash, parse_canonical_time
+from .signing import Signer, check_signed
 
 EXPORT_FIELDS = (*HASHED_FIELDS, "hash")
 MANIFEST_VERSION = 1
@@ -60,6 +62,19 @@ class ExportDigest:
             "filters": filters,
             "exported_at": canonical_time(timezone.now()),
         }
+
+
+def sign_manifest(manifest: dict[str, Any], signer: Signer) -> dict[str, Any]:
+    """The manifest with the signer's key id and its signature over everything else."""
+    payload = {**manifest, "key_id": signer.key_id}
+    return {**payload, "signature": signer.sign(payload)}
+
+
+def manifest_signature_problem(manifest: dict[str, Any], keys: dict[str, Ed25519PublicKey]) -> str:
+    """Empty when a trusted key signed the manifest, else why not (an edited manifest fails here)."""
+    payload = {name: value for name, value in manifest.items() if name != "signature"}
+    problem = check_signed(payload, manifest.get("signature"), keys)
+    return f"the manifest is not genuine: {problem}" if problem else ""
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,16 @@
-"""Strip credentials and secret-looking query parameters from URLs before they are stored."""
+"""Strip credentials and secret-looking parameters from URLs and free text before they are stored."""
 
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 REDACTED = "REDACTED"
+# Stored instead of a URL that cannot be parsed: its parts cannot be told apart, so none is safe to keep.
+UNPARSABLE_URL = "[unparsable URL]"
 SECRET_WORDS = ("token", "key", "signature", "password", "secret", "sig", "auth")
+# A URL inside a message or a detail: a scheme, then everything up to a space or a quote.
+URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>]+")
+# name=value anywhere in text (a query string cut from its URL, a header echoed in an error).
+PAIR_IN_TEXT = re.compile(r"(?P<name>[A-Za-z0-9_.\-]+)=(?P<value>[^&\s\"'<>;,]+)")
 
 
 def is_secret_parameter(name: str) -> bool:
@@ -13,12 +20,16 @@ def is_secret_parameter(name: str) -> bool:
 
 
 def redact_url(url: str) -> str:
-    """The URL with user:password and secret query values replaced by ``REDACTED``."""
+    """The URL with user:password and secret query values replaced by ``REDACTED``.
+
+    A URL that does not parse (a bad port, a broken IPv6 host) becomes ``UNPARSABLE_URL``:
+    its credentials could sit anywhere in it.
+    """
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        return url
+        return UNPARSABLE_URL
     netloc = parts.netloc
     if parts.username is not None or parts.password is not None:
         host = parts.hostname or ""
@@ -31,3 +42,17 @@ def redact_url(url: str) -> str:
             safe=",",
         )
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def _redact_pair(match: re.Match[str]) -> str:
+    if match["value"] == REDACTED or not is_secret_parameter(match["name"]):
+        return str(match[0])
+    return f"{match['name']}={REDACTED}"
+
+
+def redact_text(text: str) -> str:
+    """Free text with every URL in it redacted, and any ``secret_name=value`` pair outside URLs too."""
+    if "=" not in text and "://" not in text:
+        return text  # the common case, kept cheap: nothing here can carry a credential
+    text = URL_IN_TEXT.sub(lambda match: redact_url(match[0]), text)
+    return PAIR_IN_TEXT.sub(_redact_pair, text)

@@ -11,10 +11,13 @@ from datetime import datetime, timedelta
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
+from .anchor_store import anchor_store
+from .anchors import write_prune_anchor
 from .chain import canonical_time
 from .models import AuditEvent, Kind, Outcome
 from .services import record_event
-from .verification import PRUNED_THROUGH_HASH, PRUNED_THROUGH_SEQ, describe, verify_stored_chain
+from .signing import default_signer
+from .verification import PRUNED_THROUGH_HASH, PRUNED_THROUGH_SEQ, SIGNED_CHECKPOINT, describe, verify_stored_chain
 
 DEFAULT_BATCH_SIZE = 10_000
 
@@ -45,13 +48,17 @@ def _last_prunable_seq(cutoff: datetime, using: str) -> int | None:
 
 
 def _delete_pruned_range(first_seq: int, last_seq: int, using: str) -> int:
-    """The one way rows leave the audit table; the model and its querysets refuse deletes."""
+    """The one way rows leave the audit table; the model and its querysets refuse deletes.
+
+    On PostgreSQL the app role may not DELETE at all: the owner's SECURITY DEFINER function
+    ``audit_prune`` does it, and only for events a prune checkpoint covers.
+    """
     connection = connections[using]
     table = connection.ops.quote_name(AuditEvent._meta.db_table)
     with transaction.atomic(using=using), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # The append-only trigger lets a DELETE through only inside a transaction that says so.
-            cursor.execute("SET LOCAL audit.allow_prune = 'on'")
+            cursor.execute("SELECT audit_prune(%s, %s)", [first_seq, last_seq])
+            return int(cursor.fetchone()[0])
         cursor.execute(f"DELETE FROM {table} WHERE seq >= %s AND seq <= %s", [first_seq, last_seq])
         return int(cursor.rowcount)
 
@@ -69,9 +76,21 @@ def prune_events(
     last_seq = _last_prunable_seq(cutoff, using)
     if oldest is None or last_seq is None or last_seq < oldest:
         return PruneResult(cutoff)
+    # A writer's preparations first: with DEBUG on, the key the verification then trusts, and the store.
+    signer = default_signer()
+    anchor_store().prepare()
     report, start = verify_stored_chain(through_seq=last_seq, using=using)
     if not report.intact:
         raise PruneRefused(f"refusing to prune: {describe(report, start)}")
+    statement = {
+        "type": "prune",
+        PRUNED_THROUGH_SEQ: last_seq,
+        PRUNED_THROUGH_HASH: report.head_hash,
+        "pruned_from_seq": oldest,
+        "cutoff": canonical_time(cutoff),
+        "key_id": signer.key_id,
+    }
+    signed = {"payload": statement, "signature": signer.sign(statement)}
     checkpoint = record_event(
         kind=Kind.CHECKPOINT,
         outcome=Outcome.OK,
@@ -79,6 +98,7 @@ def prune_events(
         details={
             PRUNED_THROUGH_SEQ: last_seq,
             PRUNED_THROUGH_HASH: report.head_hash,
+            SIGNED_CHECKPOINT: signed,
             "pruned_from_seq": oldest,
             "pruned_count": last_seq - oldest + 1,
             "cutoff": canonical_time(cutoff),
@@ -86,6 +106,8 @@ def prune_events(
         },
         using=using,
     )
+    # Written before anything is deleted: the store then vouches for the prune on its own.
+    write_prune_anchor(signed_checkpoint=signed)
     deleted = 0
     for low in range(oldest, last_seq + 1, batch_size):
         deleted += _delete_pruned_range(low, min(low + batch_size - 1, last_seq), using)

@@ -2,47 +2,32 @@
 
 import json
 import logging
-import threading
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.utils import timezone
+from django.db import DEFAULT_DB_ALIAS
 
-from .chain import canonical_json, event_hash
+from .anchors import anchor_after
+from .append import append_event
+from .chain import canonical_json
 from .context import current_run
-from .models import GENESIS_HASH, AuditEvent
-from .redaction import redact_url
+from .hygiene import bounded_int, clean_text, clean_url, finite_float, json_details, storable_text
+from .models import AuditEvent
 
 logger = logging.getLogger(__name__)
 
-# Any fixed 64-bit number: the PostgreSQL advisory lock that serializes appends across processes.
-CHAIN_LOCK_KEY = 0x4155444954  # "AUDIT"
-_append_lock = threading.Lock()
 URL_MAX_LENGTH = AuditEvent._meta.get_field("url").max_length
 ACTOR_MAX_LENGTH = AuditEvent._meta.get_field("actor").max_length
-
-
-def _lock_chain(using: str) -> None:
-    """Make this transaction the only appender until it ends.
-
-    SQLite needs nothing more: its IMMEDIATE transactions already hold the database's
-    write lock. PostgreSQL allows concurrent writers, so they queue on an advisory lock.
-    """
-    connection = connections[using]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+METHOD_MAX_LENGTH = AuditEvent._meta.get_field("method").max_length
+SHA256_MAX_LENGTH = AuditEvent._meta.get_field("sha256").max_length
+RUN_ID_MAX_LENGTH = AuditEvent._meta.get_field("run_id").max_length
+SMALLINT_MAX = 32767  # PositiveSmallIntegerField's range on every backend
+BIGINT_MAX = 2**63 - 1
 
 
 def _json_safe(details: dict[str, Any] | None) -> dict[str, Any]:
     """The details as the database will give them back, so the hash survives a round trip."""
-    safe: dict[str, Any] = json.loads(canonical_json(json.loads(json.dumps(details or {}, default=str))))
+    safe: dict[str, Any] = json.loads(canonical_json(json_details(details)))
     return safe
-
-
-def _clean_text(value: str | None) -> str:
-    # PostgreSQL rejects NUL in text; an upstream could send one in a message.
-    return (value or "").replace("\x00", "\\0")
 
 
 def record_event(  # pylint: disable=too-many-arguments,too-many-locals
@@ -72,32 +57,27 @@ def record_event(  # pylint: disable=too-many-arguments,too-many-locals
     for writers that must not touch the default one (the test-run recorder).
     """
     context = current_run()
+    # Every stored string is redacted and made storable, so no value can make the write fail.
     fields: dict[str, Any] = {
-        "kind": kind,
-        "outcome": outcome,
-        "method": method,
-        "url": redact_url(_clean_text(url))[:URL_MAX_LENGTH],
-        "status_code": status_code,
-        "duration_ms": None if duration_ms is None else round(float(duration_ms), 3),
-        "bytes": body_bytes,
-        "sha256": sha256,
-        "attempt": attempt,
-        "run_id": run_id or context.run_id,
-        "product_id": product_id,
-        "actor": (actor or context.actor)[:ACTOR_MAX_LENGTH],
-        "message": _clean_text(message),
+        "kind": storable_text(kind),
+        "outcome": storable_text(outcome),
+        "method": storable_text(method)[:METHOD_MAX_LENGTH],
+        "url": clean_url(url)[:URL_MAX_LENGTH],
+        "status_code": bounded_int(status_code, low=0, high=SMALLINT_MAX),
+        "duration_ms": None if duration_ms is None else finite_float(duration_ms),
+        "bytes": bounded_int(body_bytes, low=-BIGINT_MAX, high=BIGINT_MAX),
+        "sha256": storable_text(sha256)[:SHA256_MAX_LENGTH],
+        "attempt": bounded_int(attempt, low=0, high=SMALLINT_MAX) or 1,
+        "run_id": storable_text(run_id or context.run_id)[:RUN_ID_MAX_LENGTH],
+        "product_id": bounded_int(product_id, low=-BIGINT_MAX, high=BIGINT_MAX),
+        "actor": clean_text(actor or context.actor)[:ACTOR_MAX_LENGTH],
+        "message": clean_text(message),
         "details": _json_safe(details),
     }
     try:
-        with _append_lock, transaction.atomic(using=using):
-            _lock_chain(using)
-            last = AuditEvent.objects.using(using).order_by("-seq").values_list("seq", "hash").first()
-            last_seq, last_hash = last or (0, GENESIS_HASH)
-            fields.update(seq=last_seq + 1, prev_hash=last_hash, created_at=timezone.now())
-            fields["hash"] = event_hash(fields)
-            event = AuditEvent(**fields)
-            event.save(force_insert=True, using=using)
+        event = append_event(fields, using=using)
     except Exception:
         logger.exception("Could not write the audit event %s/%s for %s", kind, outcome, fields["url"])
         raise
+    anchor_after(kind=fields["kind"], outcome=fields["outcome"], using=using)
     return event

@@ -275,6 +275,8 @@ def run_child(args: argparse.Namespace) -> None:
     os.environ["DEBUG"] = "0"  # no query log growing with every request
     os.environ["SECURE_SSL_REDIRECT"] = "0"  # the test client speaks plain HTTP
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))  # required once DEBUG is off
+    os.environ.setdefault("AUDIT_SIGNING_KEY_FILE", str(Path(tempfile.gettempdir()) / "bench-audit-admin-key.pem"))
+    os.environ.setdefault("AUDIT_ANCHORING", "0")  # the benchmark times views, not anchors
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     sys.path.insert(0, str(ROOT))
     import django  # pylint: disable=import-outside-toplevel

@@ -85,7 +85,7 @@ def measure(env: dict[str, str], base_url_of_source: str) -> list[float]:
             sessions = [requests.Session() for _ in range(VIEWS)]
             list(pool.map(timed_view, sessions, urls))  # warm up every worker and connection
             for _ in range(ROUNDS):
-                manage(env, "shell", "-c", STALE_SETUP)
+                manage(env, "shell", "--no-imports", "-c", STALE_SETUP)
                 samples += pool.map(timed_view, sessions, urls)
     finally:
         stop(server)
@@ -103,10 +103,10 @@ def main() -> None:
     hanging = HangingSource()
     try:
         manage(env, "sync_products", "--base-url", mirror_url, "--no-images")
-        fetches_before = int(manage_output(env, "shell", "-c", COUNT_FETCHES))
+        fetches_before = int(manage_output(env, "shell", "--no-imports", "-c", COUNT_FETCHES))
         healthy = measure(env, mirror_url)
         hung = measure(env, hanging.url)
-        web_fetches = int(manage_output(env, "shell", "-c", COUNT_FETCHES)) - fetches_before
+        web_fetches = int(manage_output(env, "shell", "--no-imports", "-c", COUNT_FETCHES)) - fetches_before
     finally:
         stop(mirror)
         hanging.close()

@@ -61,6 +61,9 @@ def site_env(work: Path, **extra: str) -> dict[str, str]:
         "MEDIA_ROOT": str(work / "media"),
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(50),
+        # Required once DEBUG is off: a throwaway key and anchor store beside the throwaway database.
+        "AUDIT_SIGNING_KEY_FILE": str(work / "audit-signing-key.pem"),
+        "AUDIT_ANCHOR_DIR": str(work / "anchors"),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "0",
         "LOG_LEVEL": "ERROR",
@@ -107,7 +110,7 @@ def start_gunicorn(env: dict[str, str], *, workers: int = 4, threads: int = 1) -
         try:
             requests.get(f"{base_url}/products/", timeout=2)
             return process, base_url
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow on a busy machine
             time.sleep(0.2)
     stop(process)
     raise RuntimeError("gunicorn did not start")

@@ -8,8 +8,9 @@ client-side rate limit) instead of opening a new session each time.
 import threading
 
 from . import conf
+from .attempts import TransportSettings
 from .dummyjson import DummyJSONClient
-from .transport import Transport, TransportSettings
+from .transport import Transport
 from .url_policy import checked_base_url
 
 _clients: dict[tuple[object, ...], DummyJSONClient] = {}

@@ -15,7 +15,8 @@ import requests
 
 from audit.models import Kind, Outcome
 
-from .transport import Attempt, Transport
+from .attempts import Attempt
+from .transport import Transport
 
 logger = logging.getLogger(__name__)
 

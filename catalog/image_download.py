@@ -12,10 +12,11 @@ from django.core.files.storage import Storage, default_storage
 from audit.models import Kind, Outcome
 
 from . import conf
+from .attempts import Attempt
 from .client_factory import shared_client
 from .image_rules import FORMAT_EXTENSIONS, THUMBNAIL_STEM
 from .images import ImageInfo, InvalidImageError, inspect_image
-from .transport import Attempt, Transport
+from .transport import Transport
 
 
 @dataclass(frozen=True)

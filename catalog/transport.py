@@ -6,23 +6,21 @@ one ``fetch`` or ``download`` event; a URL refused before any request is one
 """
 
 import contextlib
-import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urljoin
 
 import requests
-from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
 from urllib3.exceptions import ReadTimeoutError
 
 from audit.models import Outcome
 from audit.services import record_event
 
+from .attempts import Attempt, BodyCheck, TransportSettings
 from .deadline import DeadlineAdapter, ExchangeDeadline
 from .process_role import is_web_process
 from .rate_limit import RequestRateLimiter
@@ -38,42 +36,6 @@ POOL_SIZE = 32
 USER_AGENT = "catalog-audit/1.0"
 MESSAGE_MAX_LENGTH = 1000
 WEB_PROCESS_REFUSAL = "outbound requests are not sent from a web process"
-
-
-@dataclass
-class Attempt:  # pylint: disable=too-many-instance-attributes
-    """What one HTTP attempt brought back, and how it was judged."""
-
-    url: str
-    outcome: str = Outcome.ERROR
-    status_code: int | None = None
-    body: bytes = b""
-    headers: Mapping[str, str] = field(default_factory=CaseInsensitiveDict)  # as requests gives them
-    message: str = ""
-    duration_ms: float = 0.0
-    value: Any = None
-    raw: Any = None
-    # A fault worth another try although no status says so (refused connection, connect timeout).
-    retryable: bool = False
-
-    @property
-    def sha256(self) -> str:
-        """sha256 of the body, empty when there was none."""
-        return hashlib.sha256(self.body).hexdigest() if self.body else ""
-
-
-BodyCheck = Callable[[Attempt], None]
-
-
-@dataclass(frozen=True)
-class TransportSettings:
-    """The transport's limits, read from settings by the client factory."""
-
-    timeout: tuple[float, float]
-    retries: int
-    backoff_factor: float
-    deadline: float
-    rate_limit: tuple[int, float] | None = None  # (requests, seconds) for API calls; None: unlimited
 
 
 class Transport:

@@ -53,6 +53,29 @@ SECRET_KEY = env_str("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
 if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
     # Refuse to start: sessions and CSRF tokens signed with a published key can be forged.
     raise ImproperlyConfigured("DEBUG is off but SECRET_KEY is not set: export a long random SECRET_KEY.")
+# The audit log's Ed25519 signing key (PEM). With DEBUG on it defaults to a file in the project,
+# created (mode 600) on first use; with DEBUG off it must be set, as SECRET_KEY must.
+AUDIT_SIGNING_KEY_FILE = env_str(
+    "AUDIT_SIGNING_KEY_FILE", str(BASE_DIR / ".audit" / "signing-key.pem") if DEBUG else ""
+)
+if not DEBUG and not AUDIT_SIGNING_KEY_FILE:
+    # Refuse to start: without a key nothing is anchored, and tampering with the database goes unnoticed.
+    raise ImproperlyConfigured(
+        "DEBUG is off but AUDIT_SIGNING_KEY_FILE is not set: point it at the audit log's Ed25519 key "
+        "(python manage.py audit_keys --create FILE makes one)."
+    )
+# The other AUDIT_* variables (anchor store, retired keys, anchoring pace) pass through as text
+# when set; audit/conf.py holds their defaults and parses them.
+AUDIT_SETTING_NAMES = (
+    "AUDIT_ANCHOR_DIR",
+    "AUDIT_ANCHOR_S3_BUCKET",
+    "AUDIT_ANCHOR_S3_PREFIX",
+    "AUDIT_VERIFY_KEYS",
+    "AUDIT_ANCHOR_EVERY_EVENTS",
+    "AUDIT_ANCHOR_EVERY_SECONDS",
+    "AUDIT_ANCHORING",
+)
+globals().update({name: os.environ[name] for name in AUDIT_SETTING_NAMES if os.environ.get(name)})
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 # The site's own origins (https://catalog.example.com) when it is served over HTTPS behind a proxy.
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")

@@ -1,5 +1,6 @@
 """Shared fixtures: fast client settings, a private MEDIA_ROOT, and a DummyJSON stand-in on loopback."""
 
+import os
 import signal
 import socket
 
@@ -8,6 +9,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from pytest_socket import SocketBlockedError
 
+from audit.signing import create_signing_key
 from catalog.client import new_client
 from catalog.process_role import mark_web_process, unmark_web_process
 
@@ -32,10 +34,36 @@ def loopback_names_only(monkeypatch):
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
+@pytest.fixture(scope="session")
+def audit_signing_key_file(tmp_path_factory):
+    """One audit signing key for the whole session (pytest-django turns DEBUG off, so none is made on use)."""
+    path = tmp_path_factory.mktemp("audit-key") / "signing-key.pem"
+    create_signing_key(path)
+    return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def audit_subprocess_environment(audit_signing_key_file, tmp_path_factory):
+    """Processes the tests start sign and anchor in a throwaway place too, never in the project's store."""
+    saved = {name: os.environ.get(name) for name in ("AUDIT_ANCHOR_DIR", "AUDIT_SIGNING_KEY_FILE")}
+    os.environ["AUDIT_ANCHOR_DIR"] = str(tmp_path_factory.mktemp("subprocess-anchors"))
+    os.environ["AUDIT_SIGNING_KEY_FILE"] = str(audit_signing_key_file)
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 @pytest.fixture(autouse=True)
-def isolated_settings(settings, tmp_path):
-    """Each test gets its own media folder and a client that does not wait long."""
+def isolated_settings(settings, tmp_path, tmp_path_factory, audit_signing_key_file):
+    """Each test gets its own media folder and anchor store, and a client that does not wait long."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Made up front, as a deployment provides it (verify_audit refuses a missing store), outside tmp_path.
+    settings.AUDIT_ANCHOR_DIR = str(tmp_path_factory.mktemp("anchors"))
+    settings.AUDIT_SIGNING_KEY_FILE = str(audit_signing_key_file)
+    settings.AUDIT_VERIFY_KEYS = []
     settings.DUMMYJSON_TIMEOUT = "2,2"
     settings.DUMMYJSON_BACKOFF = 0.0
     settings.DUMMYJSON_RETRIES = 3

@@ -52,6 +52,9 @@ def subprocess_env(**extra: str) -> dict[str, str]:
         **os.environ,
         "DATABASE_URL": database_url(),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        # The test's own anchor store and key, never the project's.
+        "AUDIT_ANCHOR_DIR": str(settings.AUDIT_ANCHOR_DIR),
+        "AUDIT_SIGNING_KEY_FILE": str(settings.AUDIT_SIGNING_KEY_FILE),
         "DUMMYJSON_BACKOFF": "0",
         "DUMMYJSON_RATE_LIMIT": "0",  # the mirror fixtures have no limit either
         "PYTHONUNBUFFERED": "1",

@@ -6,6 +6,7 @@ from unittest import mock
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from audit import selectors
 from audit.context import run_context
+from audit.models import AuditEvent
 from audit.services import record_event
 
 pytestmark = pytest.mark.django_db
@@ -246,11 +248,25 @@ def test_the_admin_index_links_to_the_dashboard(staff_client):
 
 
 @pytest.mark.usefixtures("mixed")
-def test_staff_without_model_permissions_can_read_the_log(client):
+def test_staff_without_the_view_permission_are_refused(client):
+    client.force_login(get_user_model().objects.create(username="clerk", is_staff=True))
+
+    assert changelist(client).status_code == 403
+    assert client.get(reverse("admin:audit_auditevent_change", args=[AuditEvent.objects.first().pk])).status_code in (
+        302,
+        403,
+    )
+    assert client.get(reverse("admin:audit_auditevent_dashboard")).status_code == 403
+
+
+@pytest.mark.usefixtures("mixed")
+def test_staff_with_the_view_permission_can_read_the_log(client):
     staff = get_user_model().objects.create(username="reviewer", is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_auditevent", content_type__app_label="audit"))
     client.force_login(staff)
 
     assert shown(changelist(client, "?kind__exact=sync")) == [8]
+    assert client.get(reverse("admin:audit_auditevent_dashboard")).status_code == 200
 
 
 @pytest.mark.usefixtures("mixed")
@@ -265,8 +281,6 @@ def test_users_who_are_not_staff_are_sent_to_the_login_page(client):
 
 def change_page(client, seq: int) -> str:
     """The change view of the event with ``seq``."""
-    from audit.models import AuditEvent  # pylint: disable=import-outside-toplevel
-
     response = client.get(reverse("admin:audit_auditevent_change", args=[AuditEvent.objects.get(seq=seq).pk]))
     assert response.status_code == 200
     return response.content.decode()

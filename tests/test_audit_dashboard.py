@@ -138,7 +138,7 @@ def test_the_dashboard_shows_the_last_recorded_verification(staff_client):
 
     page = dashboard_page(staff_client)
 
-    assert f"audit chain intact: 10 events, head {head}</a>" in page
+    assert f"audit chain intact: 10 events, head {head}; no signed anchor yet</a>" in page
     assert '<p class="audit-ok">' in page
 
 
@@ -158,6 +158,7 @@ def test_verify_record_puts_a_broken_chain_on_record_too():
         "head_hash": AuditEvent.objects.get(seq=2).hash,
         "broken_seq": 3,
         "problem": "event #3 does not match its hash: changed",
+        "anchored_through": 0,
         "duration_s": 0,
     }
 

@@ -47,3 +47,23 @@ def test_audit_prune_may_delete_old_events(mocker):
     call_command("audit_prune", "--older-than", "7", stdout=mocker.MagicMock())
 
     assert list(AuditEvent.objects.values_list("kind", flat=True)) == ["checkpoint"]
+
+
+def test_the_old_session_setting_no_longer_lets_a_delete_through():
+    record_event(kind="fetch", outcome="ok")
+
+    def delete_with_the_old_flag() -> None:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL audit.allow_prune = 'on'")
+            cursor.execute("DELETE FROM audit_auditevent")
+
+    with pytest.raises(DatabaseError, match="audit events are append-only: DELETE refused"):
+        delete_with_the_old_flag()
+    assert AuditEvent.objects.count() == 1
+
+
+def test_the_prune_function_refuses_events_no_checkpoint_covers():
+    record_event(kind="fetch", outcome="ok")
+
+    with pytest.raises(DatabaseError, match="no prune checkpoint covers event #1"):
+        raw("SELECT audit_prune(1, 1)")

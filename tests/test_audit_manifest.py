@@ -11,9 +11,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from audit.chain import event_hash, parse_canonical_time
 from audit.context import run_context
+from audit.manifest import sign_manifest
 from audit.models import GENESIS_HASH
 from audit.services import record_event
+from audit.signing import default_signer, key_id, load_signing_key
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +58,7 @@ def test_the_manifest_holds_the_count_seq_range_head_hash_and_sha256(events, exp
 
     written = json.loads(manifest.read_text())
 
-    assert written | {"exported_at": "when"} == {
+    assert written | {"exported_at": "when", "signature": "sig"} == {
         "version": 1,
         "format": "jsonl",
         "count": 3,
@@ -67,6 +70,8 @@ def test_the_manifest_holds_the_count_seq_range_head_hash_and_sha256(events, exp
         "chained": True,
         "filters": {"kind": None, "since": None, "run_id": None},
         "exported_at": "when",
+        "key_id": key_id(load_signing_key().public_key()),
+        "signature": "sig",
     }
 
 
@@ -83,7 +88,10 @@ def test_an_untouched_export_verifies(events, exported):
     export, manifest = exported
     sha256 = hashlib.sha256(export.read_bytes()).hexdigest()
 
-    assert verify(export, manifest) == f"export intact: 3 events, #1 to #3, head {events[2].hash}, sha256 {sha256}"
+    assert verify(export, manifest) == (
+        f"export intact: 3 events, #1 to #3, head {events[2].hash}, sha256 {sha256}, "
+        f"signed by key {key_id(load_signing_key().public_key())}"
+    )
 
 
 def edit_line(lines: list[str], number: int, **changes) -> list[str]:
@@ -141,10 +149,26 @@ def test_a_change_that_keeps_every_hash_is_caught_by_the_sha256(exported):
     )
 
 
-def test_an_edited_manifest_is_caught(events, exported):
+def test_an_edited_manifest_is_caught_by_its_signature(exported):
     export, manifest = exported
     written = json.loads(manifest.read_text()) | {"head_hash": "f" * 64}
     manifest.write_text(json.dumps(written))
+
+    with pytest.raises(CommandError) as caught:
+        verify(export, manifest)
+
+    assert caught.value.returncode == 1
+    assert str(caught.value) == (
+        "export does not match its manifest: the manifest is not genuine: "
+        f"its signature does not verify with key {written['key_id']}"
+    )
+
+
+def test_a_manifest_signed_with_the_key_but_wrong_totals_is_caught(events, exported):
+    export, manifest = exported
+    written = json.loads(manifest.read_text()) | {"head_hash": "f" * 64}
+    del written["signature"], written["key_id"]
+    manifest.write_text(json.dumps(sign_manifest(written, default_signer())))
 
     with pytest.raises(CommandError) as caught:
         verify(export, manifest)
@@ -194,3 +218,56 @@ def test_a_manifest_that_is_not_an_object_is_a_clear_error(exported):
 
     with pytest.raises(CommandError, match=r"is not a JSON object$"):
         verify(export, manifest)
+
+
+@pytest.fixture
+def public_key(tmp_path):
+    """The signing key's public half in a PEM file, as an auditor receives it."""
+    path = tmp_path / "audit.pub"
+    out = StringIO()
+    call_command("audit_keys", stdout=out, stderr=StringIO())
+    path.write_text(out.getvalue())
+    return path
+
+
+def test_an_export_verifies_offline_with_the_public_key_alone(exported, public_key, django_db_blocker, settings):
+    export, manifest = exported
+    settings.AUDIT_SIGNING_KEY_FILE, settings.AUDIT_ANCHOR_DIR = "", ""  # nothing but the three files
+
+    with django_db_blocker.block():
+        printed = run("verify_audit", "--export", export, "--manifest", manifest, "--public-key", public_key)
+
+    assert printed.startswith("export intact: 3 events, #1 to #3")
+
+
+def test_an_edited_rechained_export_with_a_rewritten_manifest_is_caught(exported, public_key):
+    export, manifest = exported
+    lines = export.read_text(encoding="utf-8").splitlines()
+    previous, rewritten = GENESIS_HASH, []
+    for line in lines:
+        row = json.loads(line) | {"prev_hash": previous}
+        row["message"] = "edited"
+        fields = row | {"created_at": parse_canonical_time(row["created_at"])}
+        row["hash"] = previous = event_hash(fields)
+        rewritten.append(json.dumps(row, sort_keys=True, ensure_ascii=False) + "\n")
+    export.write_text("".join(rewritten), encoding="utf-8")
+    forged = json.loads(manifest.read_text()) | {
+        "head_hash": previous,
+        "sha256": hashlib.sha256(export.read_bytes()).hexdigest(),
+    }
+    manifest.write_text(json.dumps(forged))
+
+    with pytest.raises(CommandError) as caught:
+        run("verify_audit", "--export", export, "--manifest", manifest, "--public-key", public_key)
+
+    assert caught.value.returncode == 1
+    assert "the manifest is not genuine: its signature does not verify" in str(caught.value)
+
+
+def test_a_missing_public_key_is_exit_2(exported, tmp_path):
+    export, manifest = exported
+
+    with pytest.raises(CommandError) as caught:
+        run("verify_audit", "--export", export, "--manifest", manifest, "--public-key", tmp_path / "none.pub")
+
+    assert caught.value.returncode == 2

@@ -37,11 +37,20 @@ def test_production_settings_refuse_to_start_with_the_development_secret_key():
     assert "started" not in completed.stdout
 
 
+def test_production_settings_refuse_to_start_without_an_audit_signing_key():
+    completed = run_python("print('started')", DEBUG="0", SECRET_KEY="x" * 60, AUDIT_SIGNING_KEY_FILE="")
+
+    assert completed.returncode != 0
+    assert "DEBUG is off but AUDIT_SIGNING_KEY_FILE is not set" in completed.stderr
+    assert "started" not in completed.stdout
+
+
 def test_production_settings_start_with_a_secret_from_the_environment():
     completed = run_python(
         "from django.conf import settings; print(settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE)",
         DEBUG="0",
         SECRET_KEY="x" * 60,
+        AUDIT_SIGNING_KEY_FILE="/run/secrets/audit-signing-key.pem",
     )
 
     assert completed.stdout.strip() == "True True"
@@ -99,12 +108,12 @@ def test_admin_logins_are_locked_out_after_repeated_failures(client, django_user
     assert "_auth_user_id" not in client.session
     events = AuditEvent.objects.filter(kind="login").order_by("seq")
     assert [(event.outcome, event.actor) for event in events] == [
-        ("invalid", "boss"),
-        ("invalid", "boss"),
-        ("blocked", "boss"),
-        ("blocked", "boss"),
+        ("invalid", "anonymous"),
+        ("invalid", "anonymous"),
+        ("blocked", "anonymous"),
+        ("blocked", "anonymous"),
     ]
-    assert events.first().details == {"address": "10.1.1.1"}
+    assert events.first().details == {"address": "10.1.1.1", "attempted_username": "boss"}
 
 
 SECURITY_SETTINGS = (
@@ -122,6 +131,7 @@ SECURITY_SETTINGS = (
     "SERVE_MEDIA",
     "AXES_FAILURE_LIMIT",
     "SECRET_KEY",
+    "AUDIT_SIGNING_KEY_FILE",
 )
 KUBERNETES = PROJECT_ROOT / "deploy" / "kubernetes"
 
@@ -133,7 +143,12 @@ def manifest_settings() -> dict[str, str]:
 
 
 def test_debug_is_off_when_the_environment_does_not_set_it():
-    completed = run_python("from django.conf import settings; print(settings.DEBUG)", DEBUG="", SECRET_KEY="x" * 60)
+    completed = run_python(
+        "from django.conf import settings; print(settings.DEBUG)",
+        DEBUG="",
+        SECRET_KEY="x" * 60,
+        AUDIT_SIGNING_KEY_FILE="/run/secrets/audit-signing-key.pem",
+    )
 
     assert completed.stdout.strip() == "False", completed.stderr
 

@@ -19,7 +19,8 @@ from audit.redaction import redact_url
             "https://host.example/x?X-Amz-Signature=REDACTED&select=a,b",
         ),
         ("not a url", "not a url"),
-        ("http://[::1:99999/x", "http://[::1:99999/x"),
+        ("http://[::1:99999/x", "[unparsable URL]"),
+        ("http://admin:PASSWORD@host:99999999/x", "[unparsable URL]"),
     ],
 )
 def test_redact_url(url, expected):

@@ -95,7 +95,13 @@ def test_media_serving_refuses_paths_outside_media_root(client, settings):
 def production_environment(**extra: str) -> dict[str, str]:
     """The environment of a production process: DEBUG off, a long random key, one host."""
     environment = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "SECURE_"))}
-    environment.update(DEBUG="0", SECRET_KEY=secrets.token_urlsafe(64), ALLOWED_HOSTS="example.com", **extra)
+    environment.update(
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(64),
+        AUDIT_SIGNING_KEY_FILE="/run/secrets/audit-signing-key.pem",
+        ALLOWED_HOSTS="example.com",
+        **extra,
+    )
     return environment
 
 

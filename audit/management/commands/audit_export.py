@@ -11,11 +11,23 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_naive, make_aware
 
+from audit.anchor_store import AnchorStoreUnavailable
+from audit.anchors import anchor_run_end
 from audit.chain import canonical_time
-from audit.manifest import EXPORT_FIELDS, ExportDigest, export_line
+from audit.manifest import EXPORT_FIELDS, ExportDigest, export_line, sign_manifest
 from audit.models import AuditEvent, Kind
+from audit.signing import KeyUnavailable, default_signer
 
 CHUNK_SIZE = 2000
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """The cell, with a leading quote when a spreadsheet would take its text for a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return f"'{value}"
+    return value
 
 
 def parse_since(value: str) -> datetime:
@@ -51,6 +63,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["manifest"] and options["format"] != "jsonl":
             raise CommandError("--manifest needs --format jsonl")
+        try:
+            # An export ends a run: anchor first, so what it exports is anchored; the signer is checked up front.
+            signer = default_signer() if options["manifest"] else None
+            anchor_run_end(reason="export")
+        except (AnchorStoreUnavailable, KeyUnavailable) as error:
+            raise CommandError(f"cannot sign or anchor the export: {error}", returncode=2) from error
         events = AuditEvent.objects.order_by("seq")
         if options["kind"]:
             events = events.filter(kind=options["kind"])
@@ -76,11 +94,14 @@ class Command(BaseCommand):
                 digest.add(row, line)
         if options["manifest"]:
             filters = {name: options[name] for name in ("kind", "since", "run_id")}
-            manifest = digest.manifest(filters=filters)
+            assert signer is not None  # made above whenever a manifest is asked for
+            manifest = sign_manifest(digest.manifest(filters=filters), signer)
             options["manifest"].write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
     def _write_csv(self, rows: Iterable[dict[str, Any]]) -> None:
-        writer = csv.DictWriter(self.stdout, fieldnames=EXPORT_FIELDS, lineterminator="\n")
+        # RFC 4180's CRLF: with it, the writer also quotes a cell holding a lone CR.
+        writer = csv.DictWriter(self.stdout, fieldnames=EXPORT_FIELDS, lineterminator="\r\n")
         writer.writeheader()
         for row in rows:
-            writer.writerow({**row, "details": json.dumps(row["details"], sort_keys=True)})
+            cells = {**row, "details": json.dumps(row["details"], sort_keys=True)}
+            writer.writerow({name: spreadsheet_safe(value) for name, value in cells.items()})

@@ -5,8 +5,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from audit.anchor_set import AnchorForged
+from audit.anchor_store import AnchorStoreUnavailable
 from audit.context import run_context
 from audit.retention import DEFAULT_BATCH_SIZE, PruneRefused, prune_events
+from audit.signing import KeyUnavailable
 
 
 def positive_int(value: str) -> int:
@@ -32,8 +35,10 @@ class Command(BaseCommand):
                 result = prune_events(
                     older_than=timedelta(days=options["older_than"]), batch_size=options["batch_size"]
                 )
-            except PruneRefused as error:
+            except (PruneRefused, AnchorForged) as error:
                 raise CommandError(str(error), returncode=1) from error
+            except (AnchorStoreUnavailable, KeyUnavailable) as error:
+                raise CommandError(f"cannot prune: {error}", returncode=2) from error
         if result.checkpoint is None:
             self.stdout.write(f"nothing to prune: no event is older than {options['older_than']} days")
             return

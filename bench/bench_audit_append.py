@@ -1,0 +1,253 @@
+"""Benchmark audit appends: events/s for 1, 2 and 4 writer processes, on SQLite and PostgreSQL, before and now.
+
+Run: ``.venv/bin/python bench/bench_audit_append.py`` (about four minutes). Options:
+``--seconds 5`` per measurement, ``--backends sqlite,postgresql``, ``--postgres-url URL``
+(default ``$BENCH_POSTGRES_URL``, else the local ``postgres://postgres@127.0.0.1:5432/test``;
+PostgreSQL is skipped when it does not answer).
+
+Each backend gets a fresh database (a temporary SQLite file, or a scratch PostgreSQL
+database ``audit_append_bench`` dropped afterwards), migrated once. For each way of writing,
+each writer count and 1 or 8 threads per writer (8: the sync's download pool), that many
+processes start, wait for a common start time, call the writer in a loop for ``--seconds``
+and report how many events they wrote; the total over
+the wall time is the figure. "before" is the one-ORM-transaction-per-event way this project
+used until now (kept here, verbatim in spirit, for the comparison); "now" is
+``audit.services.record_event`` itself, redaction, anchoring and all. Every event is
+committed before the call returns in both. The chain is verified at the end.
+"""
+
+import argparse
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRATCH_DATABASE = "audit_append_bench"
+WRITER_COUNTS = (1, 2, 4)
+# One thread per process, as a loop calling record_event; eight, as the sync's download pool.
+THREAD_COUNTS = (1, 8)
+MODES = ("before", "now")
+START_DELAY_S = 3.0
+_before_lock = threading.Lock()
+
+
+def _before_record_event(**fields) -> None:
+    """The previous way: ORM read of the head and ORM save, one transaction per event."""
+    # pylint: disable=import-outside-toplevel
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from audit.chain import event_hash
+    from audit.models import GENESIS_HASH, AuditEvent
+
+    with _before_lock, transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [0x4155444954])
+        last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+        last_seq, last_hash = last or (0, GENESIS_HASH)
+        fields.update(seq=last_seq + 1, prev_hash=last_hash, created_at=timezone.now())
+        fields["hash"] = event_hash(fields)
+        AuditEvent(**fields).save(force_insert=True)
+
+
+def _event(number: int) -> dict:
+    return {
+        "kind": "fetch",
+        "outcome": "ok",
+        "method": "GET",
+        "url": f"https://dummyjson.com/products/{number}",
+        "status_code": 200,
+        "duration_ms": 12.345,
+        "bytes": 1234,
+        "sha256": "ab" * 32,
+        "attempt": 1,
+        "run_id": "bench",
+        "product_id": number,
+        "actor": "bench",
+        "message": "",
+        "details": {"page": number // 30},
+    }
+
+
+def run_child(args: argparse.Namespace) -> None:
+    """One writer: wait for the start, write for the given seconds, print the count."""
+    sys.path.insert(0, str(ROOT))
+    import django  # pylint: disable=import-outside-toplevel
+
+    django.setup()
+    from audit.services import record_event  # pylint: disable=import-outside-toplevel
+
+    def now_way(number: int) -> None:
+        event = _event(number)
+        record_event(**{("body_bytes" if name == "bytes" else name): value for name, value in event.items()})
+
+    from django.db import connections  # pylint: disable=import-outside-toplevel
+
+    write = now_way if args.mode == "now" else lambda number: _before_record_event(**_event(number))
+    write(0)  # warm up: connection, prepared statements, key
+    counts = [0] * args.threads
+    ends = args.start + args.seconds
+
+    def loop(slot: int) -> None:
+        time.sleep(max(0.0, args.start - time.time()))
+        while time.time() < ends:
+            counts[slot] += 1
+            write(slot * 10_000_000 + counts[slot])
+        connections.close_all()
+
+    threads = [threading.Thread(target=loop, args=(slot,)) for slot in range(args.threads)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    print(json.dumps({"events": sum(counts)}))
+
+
+def child_env(database_url: str, work: Path) -> dict[str, str]:
+    """A production-like environment: DEBUG off (no query log), a throwaway key and anchor store."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "AUDIT_SIGNING_KEY_FILE": str(work / "audit-key.pem"),
+        "AUDIT_ANCHOR_DIR": str(work / "anchors"),
+        "AUDIT_RECORD_TEST_RUNS": "0",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "LOG_LEVEL": "ERROR",
+    }
+
+
+def measure(database_url: str, work: Path, mode: str, writers: int, threads: int, seconds: float) -> float:  # pylint: disable=too-many-arguments
+    """Events per second in total for ``writers`` processes of ``threads`` threads writing the ``mode`` way."""
+    start = time.time() + START_DELAY_S
+    command = [sys.executable, __file__, "--child", "--mode", mode, "--seconds", str(seconds), "--start", str(start)]
+    command += ["--threads", str(threads)]
+    processes = [
+        subprocess.Popen(  # pylint: disable=consider-using-with
+            command,
+            cwd=ROOT,
+            env=child_env(database_url, work),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(writers)
+    ]
+    total = 0
+    for process in processes:
+        out, err = process.communicate(timeout=seconds + 120)
+        if process.returncode != 0:
+            raise RuntimeError(f"a writer failed:\n{err[-2000:]}")
+        total += json.loads(out.strip().splitlines()[-1])["events"]
+    return total / seconds
+
+
+def prepare(database_url: str, work: Path) -> None:
+    """Migrate the fresh database and make the signing key."""
+    env = child_env(database_url, work) | {"DEBUG": "1"}
+    (work / "anchors").mkdir()  # the store a deployment provides; verify_audit refuses a missing one
+    subprocess.run([sys.executable, "manage.py", "migrate", "--verbosity", "0"], cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "audit_keys", "--create", str(work / "audit-key.pem")],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+def verified(database_url: str, work: Path) -> str:
+    """verify_audit's line for the database after the runs."""
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "verify_audit"],
+        cwd=ROOT,
+        env=child_env(database_url, work),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return (completed.stdout or completed.stderr).strip()[:160]
+
+
+def run_backend(backend: str, args: argparse.Namespace) -> dict[tuple[str, int, int], float] | None:
+    """Every mode and writer count on one fresh database of ``backend``."""
+    from bench.bench_audit_admin import postgres_admin  # pylint: disable=import-outside-toplevel
+
+    with tempfile.TemporaryDirectory(prefix="bench-append-") as folder:
+        work, admin = Path(folder), None
+        if backend == "sqlite":
+            database_url = f"sqlite:///{work / 'bench.sqlite3'}"
+        else:
+            admin = postgres_admin(args.postgres_url)
+            if admin is None:
+                print(f"postgresql: skipped, {args.postgres_url} does not answer")
+                return None
+            admin.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DATABASE} WITH (FORCE)")
+            admin.execute(f"CREATE DATABASE {SCRATCH_DATABASE}")
+            database_url = args.postgres_url.rsplit("/", 1)[0] + f"/{SCRATCH_DATABASE}"
+        try:
+            prepare(database_url, work)
+            results = {}
+            for threads in THREAD_COUNTS:
+                for mode in MODES:
+                    for writers in WRITER_COUNTS:
+                        rate = measure(database_url, work, mode, writers, threads, args.seconds)
+                        results[mode, writers, threads] = rate
+                        label = f"{writers} writer(s) x {threads} thread(s)"
+                        print(f"  {backend:<10} {mode:<6} {label}: {rate:8,.0f} events/s", flush=True)
+            print(f"  {backend}: {verified(database_url, work)}")
+            return results
+        finally:
+            if admin is not None:
+                admin.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DATABASE} WITH (FORCE)")
+                admin.close()
+
+
+def report(all_results: dict[str, dict[tuple[str, int, int], float]]) -> None:
+    """One table: events/s before and now, and the ratio, per backend, writer processes and threads each."""
+    print("\nbackend     writers  threads each   before (events/s)   now (events/s)   now/before")
+    for backend, results in all_results.items():
+        for threads in THREAD_COUNTS:
+            for writers in WRITER_COUNTS:
+                before, now = results["before", writers, threads], results["now", writers, threads]
+                ratio = f"{now / before:>9.1f}x" if before else "        -"
+                figures = f"{before:>17,.0f}   {now:>14,.0f}   {ratio}"
+                print(f"{backend:<11} {writers:>7}  {threads:>12}   {figures}")
+
+
+def main() -> None:
+    """Parse the options, run each backend, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test"),
+    )
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--mode", choices=MODES, help=argparse.SUPPRESS)
+    parser.add_argument("--start", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        run_child(args)
+        return
+    sys.path.insert(0, str(ROOT))
+    all_results = {}
+    for backend in args.backends.split(","):
+        results = run_backend(backend, args)
+        if results is not None:
+            all_results[backend] = results
+    report(all_results)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""Group commit: threads recording at once share transactions, every caller gets its own committed event."""
+
+import threading
+
+import pytest
+from django.db import connections, transaction
+
+from audit import append
+from audit.chain import verify_chain
+from audit.models import AuditEvent
+from audit.services import record_event
+
+THREADS = 8
+EVENTS_PER_THREAD = 25
+
+
+def record_from_threads() -> list[AuditEvent]:
+    """Every thread records its events as fast as it can; the events the callers got back."""
+    results, start = [], threading.Barrier(THREADS)
+
+    def work(number: int) -> None:
+        start.wait()
+        try:
+            for index in range(EVENTS_PER_THREAD):
+                results.append(record_event(kind="fetch", outcome="ok", product_id=number * 1000 + index))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(number,)) for number in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_callers_each_get_their_own_committed_event():
+    returned = record_from_threads()
+
+    stored = list(AuditEvent.objects.order_by("seq"))
+    assert len(returned) == len(stored) == THREADS * EVENTS_PER_THREAD
+    assert sorted(event.seq for event in returned) == [event.seq for event in stored]
+    assert {(event.seq, event.hash, event.product_id) for event in returned} == {
+        (event.seq, event.hash, event.product_id) for event in stored
+    }
+    assert verify_chain(stored).intact
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_batch_raises_in_every_caller_and_stores_nothing(mocker):
+    mocker.patch.object(append, "event_hash", side_effect=RuntimeError("disk full"))
+    errors = []
+
+    def work() -> None:
+        try:
+            record_event(kind="fetch", outcome="ok")
+        except RuntimeError as error:
+            errors.append(str(error))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == ["disk full"] * 4
+    assert not AuditEvent.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_recorded_inside_a_transaction_rolls_back_with_it():
+    def failing_work() -> None:
+        with transaction.atomic():
+            record_event(kind="fetch", outcome="ok")
+            raise RuntimeError("the work failed")
+
+    with pytest.raises(RuntimeError):
+        failing_work()
+
+    assert not AuditEvent.objects.exists()
