@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audit', '0004_login_kind'),
+        ('audit', '0005_owner_only_prune_and_no_truncate'),
     ]
 
     operations = [
