@@ -145,6 +145,17 @@ def lint_scores() -> list[RunPoint]:
     return [RunPoint(event, event.outcome, {"score": event.details.get("score")}) for event in _recent(Kind.LINT)]
 
 
+def recent_gates() -> list[RunPoint]:
+    """The publish gate's last decisions: held or published, and each field's drift score."""
+    decisions = AuditEvent.objects.filter(kind=Kind.GATE, outcome__in=[Outcome.OK, Outcome.HELD]).order_by("-seq")
+    points = []
+    for event in reversed(decisions[:RUNS_SHOWN]):
+        fields = event.details.get("fields", {})
+        values = {name: info.get("score") for name, info in fields.items()}
+        points.append(RunPoint(event, event.details.get("decision", event.outcome), values))
+    return points
+
+
 def last_verification() -> AuditEvent | None:
     """The newest ``verify`` event (``verify_audit --record`` writes them)."""
     return AuditEvent.objects.filter(kind=Kind.VERIFY).order_by("-seq").first()

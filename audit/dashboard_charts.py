@@ -63,6 +63,24 @@ def _syncs(points: list[dashboard.RunPoint]) -> list[Section]:
     ]
 
 
+def _gates(points: list[dashboard.RunPoint]) -> list[Section]:
+    decisions_title = _("Publish gate: held and published syncs")
+    drift_title = _("Drift per field over time (score: 1 = the threshold, above 1 drifted; capped at 10)")
+    if not points:
+        empty = _("No sync has reached the publish gate yet.")
+        return [Section(decisions_title, None, empty), Section(drift_title, None, empty)]
+    labels = [f"{point.label} {point.status}" for point in points]
+    decisions = {status: [int(point.status == status) for point in points] for status in ("published", "held")}
+    names = sorted({name for point in points for name in point.values})
+    drift = {name: [point.values.get(name) for point in points] for name in names}
+    sections = [Section(decisions_title, stacked_bars(labels, decisions, label=decisions_title))]
+    if names:
+        sections.append(Section(drift_title, line_chart(labels, drift, label=drift_title)))
+    else:
+        sections.append(Section(drift_title, None, _("No drift measured yet: the first sync has no reference.")))
+    return sections
+
+
 def _test_runs(points: list[dashboard.RunPoint]) -> Section:
     title = _("Test runs: passed and failed (interrupted runs have no bar)")
     if not points:
@@ -88,6 +106,7 @@ def dashboard_context(now: datetime) -> dict[str, Any]:
             _events_per_hour(now),
             _fetch_latency(now),
             *_syncs(dashboard.recent_syncs()),
+            *_gates(dashboard.recent_gates()),
             _test_runs(test_runs),
             _lint(dashboard.lint_scores()),
             *(build() for build in _extra_sections),

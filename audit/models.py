@@ -25,6 +25,7 @@ class Kind(models.TextChoices):
     CHECKPOINT = "checkpoint", _("prune checkpoint")
     VERIFY = "verify", _("chain verification")
     LOGIN = "login", _("failed login")
+    GATE = "gate", _("publish gate")
 
 
 class Outcome(models.TextChoices):
@@ -40,6 +41,7 @@ class Outcome(models.TextChoices):
     TOO_LARGE = "too_large", _("too large")
     ERROR = "error", _("error")
     STARTED = "started", _("started")
+    HELD = "held", _("held")
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

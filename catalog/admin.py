@@ -11,6 +11,7 @@ from audit.admin_mixins import ReadOnlyAdminMixin
 
 from .models import Category, Product, ProductChange, ProductImage, ProductRefresh, RefreshState
 from .refreshes import products_refresh_request
+from .sync_run_admin import SyncRunAdmin  # noqa: F401  # pylint: disable=unused-import  # registers itself
 
 
 class ProductImageInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ignore[type-arg]  # bare, so pylint infers the base

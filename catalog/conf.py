@@ -6,6 +6,7 @@ Read late (``getattr`` on each call), so tests can override any of them.
 """
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,9 +31,20 @@ DEFAULTS: dict[str, Any] = {
     "CATALOG_MAX_IMAGE_BYTES": 5 * 1024 * 1024,
     "CATALOG_IMAGE_MAX_AGE": 7 * 24 * 3600,  # seconds
     "CATALOG_TTL": 24 * 3600,  # seconds
+    # The publish gate (catalog/quality); an empty CATALOG_EXPECTATIONS_FILE turns golden checks off.
+    "CATALOG_EXPECTATIONS_FILE": str(Path(__file__).resolve().parent / "expectations.json"),
+    "CATALOG_DRIFT_P_VALUE": 0.05,  # family-wise: shared by the fields tested (Bonferroni)
+    "CATALOG_DRIFT_DISTANCE": 0.1,  # normalized Wasserstein and Jensen-Shannon, as Evidently
+    "CATALOG_DRIFT_SMALL_SAMPLE": 1000,  # reference rows up to which KS and chi-squared decide
+    "CATALOG_DATASET_DRIFT_SHARE": 0.5,  # the share of drifted fields that is dataset drift
+    "CATALOG_MAX_VOLUME_DROP": 0.1,  # a complete listing may shrink by this share of the reference
+    "CATALOG_MAX_PRICE_CHANGE_SHARE": 0.2,  # the share of published products whose price may change
+    "CATALOG_MAX_MISSING_INCREASE": 0.05,  # how much more often a required field may be missing
     "CATALOG_REFRESH_INTERVAL": 300,  # seconds
     "CATALOG_SYNC_INTERVAL": 3600,  # seconds
 }
+# The checked-in golden records.
+DEFAULT_EXPECTATIONS_FILE = Path(DEFAULTS["CATALOG_EXPECTATIONS_FILE"])
 
 
 def setting(name: str) -> Any:
@@ -174,6 +186,68 @@ def allowed_hosts(source_url: str | None = None) -> frozenset[str]:
     entries = {host.lower() for host in _names(setting("CATALOG_IMAGE_HOSTS"))}
     entries.add(netloc_of(source_url or base_url()))
     return frozenset(entries)
+
+
+def expectations_file() -> Path | None:
+    """The golden-records file every sync checks; None when the setting is empty (no golden checks)."""
+    value = setting("CATALOG_EXPECTATIONS_FILE")
+    return Path(value) if str(value or "").strip() else None
+
+
+def _fraction(name: str) -> float:
+    number = float(_number(name, float))
+    if not 0 <= number <= 1:
+        value = setting(name)
+        raise ImproperlyConfigured(f"{name} must be between 0 and 1, got {value!r}")
+    return number
+
+
+def drift_p_value() -> float:
+    """Family-wise significance of the KS and chi-squared tests (split over the fields tested)."""
+    return _fraction("CATALOG_DRIFT_P_VALUE")
+
+
+def drift_distance() -> float:
+    """Normalized Wasserstein / Jensen-Shannon distance above which a large sample's field drifted."""
+    return _fraction("CATALOG_DRIFT_DISTANCE")
+
+
+def drift_small_sample() -> int:
+    """Reference rows up to which statistical tests decide; above, distances do."""
+    return int(_number("CATALOG_DRIFT_SMALL_SAMPLE", int))
+
+
+def dataset_drift_share() -> float:
+    """The share of drifted fields at which the whole data set drifted."""
+    return _fraction("CATALOG_DATASET_DRIFT_SHARE")
+
+
+def max_volume_drop() -> float:
+    """The largest share by which a complete listing may shrink against the reference."""
+    return _fraction("CATALOG_MAX_VOLUME_DROP")
+
+
+def max_price_change_share() -> float:
+    """The largest share of already published products whose price may change in one sync."""
+    return _fraction("CATALOG_MAX_PRICE_CHANGE_SHARE")
+
+
+def max_missing_increase() -> float:
+    """How much the share of products missing a required field may grow against the reference."""
+    return _fraction("CATALOG_MAX_MISSING_INCREASE")
+
+
+def gate_thresholds() -> dict[str, float | int]:
+    """Every gate threshold, as reports record them."""
+    return {
+        "drift_p_value": drift_p_value(),
+        "drift_distance": drift_distance(),
+        "drift_small_sample": drift_small_sample(),
+        "dataset_drift_share": dataset_drift_share(),
+        "max_volume_drop": max_volume_drop(),
+        "max_price_change_share": max_price_change_share(),
+        "max_missing_increase": max_missing_increase(),
+    }
 
 
 def refresh_interval() -> float:

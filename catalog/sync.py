@@ -1,29 +1,42 @@
-"""``product_sync``: bring the catalog up to date with DummyJSON, one validated page at a time.
+"""``product_sync``: bring the catalog up to date with DummyJSON in three phases.
 
-Per page: fetch (audited), validate (each violation an audit event), write the page
-in one transaction, then bring its images up to date in parallel. A complete
-listing unpublishes what vanished upstream. The run ends with one ``sync`` event
-carrying options, counts, duration, outcome and the code version.
+1. Stage: per listing page, fetch (audited), validate (each violation an audit event) and
+   store the page as received in the run's staging table; the catalog is not touched.
+2. Gate: profile the staged data, check it (schema, drift, volume, golden records, price
+   changes) and decide; a held run ends here with exit status 3 and nothing applied, so a
+   run killed anywhere before phase 3 leaves the catalog exactly as it was.
+3. Publish: write each staged page in one transaction, bring its images up to date in
+   parallel; a complete listing unpublishes what vanished upstream.
+
+The run ends with one ``sync`` event carrying options, counts, the gate's decision and
+artifacts' hashes, duration, outcome and the code version.
 """
 
 import logging
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.core.files.storage import default_storage
 from django.db import DatabaseError
+from django.utils import timezone
 
 from audit.context import new_run_id, run_context
 from audit.models import Kind, Outcome
 from audit.provenance import code_version, package_versions
 from audit.services import record_event
 
+from . import conf
 from .client_factory import shared_client
 from .dummyjson import DummyJSONClient, SourceError
 from .image_sync import ImageCounts, ImageDownloads
+from .models import Decision, RunStatus, StagedPage, SyncRun
 from .persistence import PageCounts, save_page, unpublish_missing
+from .quality.expectations import GoldenRecord, load_expectations
+from .quality.gate import GateResult, gate_run, reference_profile
+from .staging import stage_page, staged_pages
 from .sync_lock import SyncAlreadyRunning, sync_lock
 from .validation import CleanProduct, Violation, record_violations, validate_product
 
@@ -37,7 +50,8 @@ STATUS_OK = "ok"
 STATUS_FAILED = "failed"
 STATUS_COULD_NOT_RUN = "could_not_run"
 STATUS_INTERRUPTED = "interrupted"
-EXIT_CODES = {STATUS_OK: 0, STATUS_FAILED: 1, STATUS_COULD_NOT_RUN: 2, STATUS_INTERRUPTED: 130}
+STATUS_HELD = "held"
+EXIT_CODES = {STATUS_OK: 0, STATUS_FAILED: 1, STATUS_COULD_NOT_RUN: 2, STATUS_HELD: 3, STATUS_INTERRUPTED: 130}
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,8 @@ class SyncOptions:  # pylint: disable=too-many-instance-attributes
     refresh_images: bool = False
     concurrency: int = 8
     page_size: int = 100
+    reference: str | None = None  # the run whose profile drift is measured against
+    accept_drift: bool = False  # publish even when the gate fails (a person reviewed it)
 
     @property
     def complete_listing(self) -> bool:
@@ -72,10 +88,13 @@ class SyncSummary:  # pylint: disable=too-many-instance-attributes
     failures: list[str] = field(default_factory=list)
     status: str = STATUS_OK
     duration_s: float = 0.0
+    gate: GateResult | None = None
+    phases: dict[str, float] = field(default_factory=dict)  # seconds spent staging, gating, publishing
 
     @property
     def exit_code(self) -> int:
-        """0 all fetched and valid, 1 finished with failures or rejections, 2 could not run, 130 interrupted."""
+        """0 all fetched and valid, 1 finished with failures or rejections, 2 could not run, 3 held by the
+        publish gate, 130 interrupted."""
         if self.status == STATUS_OK and (
             self.rejected or self.violations or self.images.failed or self.images.rejected
         ):
@@ -99,35 +118,147 @@ class SyncSummary:  # pylint: disable=too-many-instance-attributes
             "images": asdict(self.images),
             "violations": self.violations,
             "failures": self.failures[:MAX_FAILURES_RECORDED],
+            "gate": self._gate_details(),
+            "phases": {name: round(seconds, 3) for name, seconds in self.phases.items()},
             "duration_s": round(self.duration_s, 3),
             "code_version": code_version(),
             "versions": package_versions(),
+        }
+
+    def _gate_details(self) -> dict[str, Any] | None:
+        if self.gate is None:
+            return None
+        return {
+            "decision": self.gate.decision,
+            "reasons": self.gate.reasons[:MAX_FAILURES_RECORDED],
+            "report_sha256": self.gate.report_sha256,
+            "profile_sha256": self.gate.profile_sha256,
         }
 
 
 ProgressCallback = Callable[[int, int | None], None]
 
 
-def product_sync(
+def golden_records() -> list[GoldenRecord]:
+    """The golden records every sync checks (none when CATALOG_EXPECTATIONS_FILE is empty).
+
+    Raises ExpectationsError for a missing or broken file: callers check it before syncing.
+    """
+    path = conf.expectations_file()
+    return load_expectations(path) if path else []
+
+
+def product_sync(  # pylint: disable=too-many-arguments
     *,
     options: SyncOptions,
     actor: str = "command:sync_products",
+    accepted_by: str = "",
     run_id: str | None = None,
     progress: ProgressCallback | None = None,
 ) -> SyncSummary:
     """Run one sync; never raises for a network or data fault (the summary says what happened).
 
-    ``progress(products_done, total)`` is called after each page, when given.
+    ``progress(products_done, total)`` is called after each page, when given. A missing or
+    broken expectations file raises ExpectationsError before anything is fetched; so does
+    an unknown ``options.reference`` (UnknownReference). ``accepted_by`` names the person
+    who publishes despite the gate (with ``options.accept_drift``).
     """
+    golden = golden_records()
+    if options.reference:
+        reference_profile(options.reference)  # UnknownReference before anything is fetched
     summary = SyncSummary(run_id=run_id or new_run_id(), options=options)
+    return _recorded(
+        summary,
+        actor=actor,
+        work=lambda: _run(summary, progress or (lambda done, total: None), golden=golden, accepted_by=accepted_by),
+    )
+
+
+class HeldRunError(Exception):
+    """``--accept-drift RUN_ID`` names a run that cannot be published (the message says why)."""
+
+
+def held_run_to_publish(run_id: str) -> SyncRun:
+    """The held run to publish; HeldRunError if it is unknown, not held, or a later run was published."""
+    run = SyncRun.objects.filter(run_id=run_id).first()
+    if run is None:
+        raise HeldRunError(f"unknown run {run_id!r}: no sync run has that id")
+    if run.status != RunStatus.HELD:
+        raise HeldRunError(f"run {run_id!r} is {run.status}, not held: only a held run can be published")
+    later = SyncRun.objects.filter(status=RunStatus.PUBLISHED, started_at__gt=run.started_at).first()
+    if later is not None:
+        raise HeldRunError(
+            f"run {later.run_id!r} was published after run {run_id!r}: publishing the older data would undo it; "
+            "run sync_products --accept-drift to sync afresh"
+        )
+    held: SyncRun = run
+    return held
+
+
+def held_run_publish(*, run_id: str, accepted_by: str, actor: str = "command:sync_products") -> SyncSummary:
+    """Publish a run the gate held, from its staged pages, after a person reviewed its report.
+
+    Nothing is fetched again: what is published is exactly what the report describes.
+    Raises HeldRunError (before taking the lock) when the run cannot be published.
+    """
+    run = held_run_to_publish(run_id)
+    options = SyncOptions(**{**run.options, "ids": tuple(run.options.get("ids") or ())})
+    summary = SyncSummary(run_id=run.run_id, options=options)
+    return _recorded(summary, actor=actor, work=lambda: _publish_held(run, summary, accepted_by=accepted_by))
+
+
+def _publish_held(run: SyncRun, summary: SyncSummary, *, accepted_by: str) -> None:
+    run = held_run_to_publish(run.run_id)  # again, under the lock: another process may have moved on
+    now = timezone.now()
+    run.decision, run.accepted_by, run.accepted_at, run.status = (
+        Decision.PUBLISHED,
+        accepted_by,
+        now,
+        RunStatus.PUBLISHING,
+    )
+    run.save(update_fields=["decision", "accepted_by", "accepted_at", "status"])
+    record_event(
+        kind=Kind.GATE,
+        outcome=Outcome.OK,
+        sha256=run.report_sha256,
+        actor=accepted_by,
+        message=f"gate: held run published, accepted by {accepted_by}",
+        details={
+            "decision": "published",
+            "accepted_by": accepted_by,
+            "report_sha256": run.report_sha256,
+            "reasons": run.reasons,
+        },
+    )
+    summary.gate = GateResult(
+        Decision.PUBLISHED,
+        run.reasons,
+        run.report | {"accepted_by": accepted_by},
+        run.report_sha256,
+        run.profile_sha256,
+    )
+    client = shared_client(base_url=summary.options.base_url, max_parallel_requests=summary.options.concurrency)
+    try:
+        with _timed(summary, "publish_s"):
+            publish_run(run=run, summary=summary, client=client)
+        run.status = RunStatus.PUBLISHED
+    finally:
+        _finish(run)
+
+
+def _recorded(summary: SyncSummary, *, actor: str, work: Callable[[], None]) -> SyncSummary:
+    """Run ``work`` under the sync lock and the run's context; end with the ``sync`` event, never raising."""
     started = time.monotonic()
     try:
         with sync_lock(summary.run_id), run_context(actor=actor, run_id=summary.run_id):
             try:
-                _run(summary, progress or (lambda done, total: None))
+                work()
             except KeyboardInterrupt:
                 summary.status = STATUS_INTERRUPTED
                 summary.failures.append("interrupted before the end; the next run completes the work")
+            except HeldRunError as error:
+                summary.status = STATUS_COULD_NOT_RUN
+                summary.failures.append(str(error))
             except Exception as error:  # pylint: disable=broad-exception-caught  # on record, then reported
                 logger.exception("sync %s failed", summary.run_id)
                 summary.fail(f"unexpected error: {error!r}")
@@ -146,36 +277,125 @@ def product_sync(
     return summary
 
 
-def _run(summary: SyncSummary, progress: ProgressCallback) -> None:
+def _run(summary: SyncSummary, progress: ProgressCallback, *, golden: list[GoldenRecord], accepted_by: str) -> None:
     options = summary.options
     client = shared_client(base_url=options.base_url, max_parallel_requests=options.concurrency)
+    _abandon_stale_runs()
+    run = SyncRun.objects.create(
+        run_id=summary.run_id,
+        started_at=timezone.now(),
+        options=asdict(options),
+        complete_listing=options.complete_listing,
+    )
+    try:
+        with _timed(summary, "stage_s"):
+            run.listing_read_whole = _stage(run, client, summary, progress, golden=golden)
+            run.save(update_fields=["listing_read_whole"])
+        if summary.status == STATUS_COULD_NOT_RUN:
+            return
+        with _timed(summary, "gate_s"):
+            summary.gate = gate_run(
+                run=run,
+                golden=golden,
+                reference_run_id=options.reference,
+                accepted_by=(accepted_by or "unknown") if options.accept_drift else "",
+            )
+        if summary.gate.held:
+            summary.status = STATUS_HELD
+            return
+        with _timed(summary, "publish_s"):
+            publish_run(run=run, summary=summary, client=client)
+        run.status = RunStatus.PUBLISHED
+    finally:
+        _finish(run)
+
+
+@contextmanager
+def _timed(summary: SyncSummary, phase: str) -> Iterator[None]:
+    """Add the time spent in the block to the summary's phase timings (for the record and bench/)."""
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        summary.phases[phase] = summary.phases.get(phase, 0.0) + time.monotonic() - started
+
+
+def _finish(run: SyncRun) -> None:
+    """Close the run's record: one that stopped before publishing all of its pages failed.
+
+    Only a held run keeps its staged pages (``--accept-drift`` may publish them later).
+    """
+    if run.status in (RunStatus.STAGING, RunStatus.GATING, RunStatus.PUBLISHING):
+        run.status = RunStatus.FAILED
+    if run.status != RunStatus.HELD:
+        run.pages.all().delete()
+    if run.status == RunStatus.PUBLISHED:
+        # Held runs older than a published one can no longer be published: their pages go.
+        StagedPage.objects.filter(run__status=RunStatus.HELD, run__started_at__lt=run.started_at).delete()
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "finished_at"])
+
+
+def _abandon_stale_runs() -> None:
+    """Runs killed before they finished (we hold the sync lock, so none is running): drop their pages."""
+    stale = SyncRun.objects.filter(status__in=[RunStatus.STAGING, RunStatus.GATING, RunStatus.PUBLISHING])
+    for run in stale:
+        _finish(run)
+
+
+def _stage(
+    run: SyncRun,
+    client: DummyJSONClient,
+    summary: SyncSummary,
+    progress: ProgressCallback,
+    *,
+    golden: list[GoldenRecord],
+) -> bool:
+    """Phase 1: fetch, validate and stage every listing page; whether the listing was read whole."""
+    seen: set[int] = set()
+    golden_ids = frozenset(record.id for record in golden)
+    done = 0
+    try:
+        for number, (batch, total) in enumerate(_batches(client, summary)):
+            _record_page_violations(batch, seen, summary)  # on the record now; publishing re-checks quietly
+            stage_page(run=run, number=number, payloads=batch, golden_ids=golden_ids)
+            done += len(batch)
+            progress(done, total)
+    except SourceError as error:
+        _source_failed(summary, error, products_done=done)
+        return False
+    return True
+
+
+def publish_run(*, run: SyncRun, summary: SyncSummary, client: DummyJSONClient) -> None:
+    """Phase 3: apply a run's staged pages through the per-page write path, then their images.
+
+    Callable on its own (a worker publishing a run another one staged and gated); the caller
+    holds the sync lock and sets the run's status afterwards.
+    """
+    options = summary.options
     if hasattr(default_storage, "remove_partial_files"):
         default_storage.remove_partial_files()  # left by a run killed mid-write
     seen: set[int] = set()
-    done, listing_complete, pending = 0, True, None
+    done, pending = 0, None
     downloads = ImageDownloads(client, concurrency=options.concurrency, refresh=options.refresh_images)
     with downloads:
-        try:
-            for batch, total in _batches(client, summary):
-                clean, invalid = _validate(batch, seen, summary)
-                try:
-                    summary.products.add(save_page(clean, invalid, run_id=summary.run_id))
-                except DatabaseError as error:  # the page rolled back whole; go on with the next
-                    summary.fail(f"products {done + 1}-{done + len(batch)} could not be stored: {error}")
-                    clean = []
-                # This page's images download while the next page is fetched and written.
-                submitted = downloads.submit([c.id for c in clean]) if options.images else None
-                if pending:
-                    summary.images.add(downloads.collect(pending))
-                pending = submitted
-                done += len(batch)
-                progress(done, total)
-        except SourceError as error:
-            listing_complete = False
-            _source_failed(summary, error, products_done=done)
+        for _, batch in staged_pages(run):
+            clean, invalid = split_page(batch, seen)
+            try:
+                summary.products.add(save_page(clean, invalid, run_id=summary.run_id))
+            except DatabaseError as error:  # the page rolled back whole; go on with the next
+                summary.fail(f"products {done + 1}-{done + len(batch)} could not be stored: {error}")
+                clean = []
+            # This page's images download while the next page is written.
+            submitted = downloads.submit([c.id for c in clean]) if options.images else None
+            if pending:
+                summary.images.add(downloads.collect(pending))
+            pending = submitted
+            done += len(batch)
         if pending:
             summary.images.add(downloads.collect(pending))
-    if options.complete_listing and listing_complete:
+    if options.complete_listing and run.listing_read_whole:
         summary.products.unpublished += unpublish_missing(seen, run_id=summary.run_id)
 
 
@@ -210,30 +430,57 @@ def _batches(client: DummyJSONClient, summary: SyncSummary) -> Iterator[tuple[li
         summary.fail(f"category {options.category!r} has no products")
 
 
+def split_page(batch: list[Any], seen: set[int]) -> tuple[list[CleanProduct], dict[int, list[Violation]]]:
+    """Clean products and rejected ones (by id) of a page; ids already in ``seen`` are skipped."""
+    clean, invalid = [], {}
+    for raw in batch:
+        product_id = _product_id(raw)
+        if product_id is not None and product_id in seen:
+            continue
+        result = validate_product(raw)
+        if isinstance(result, CleanProduct):
+            clean.append(result)
+            seen.add(result.id)
+        elif product_id is not None:
+            seen.add(product_id)
+            invalid[product_id] = result
+    return clean, invalid
+
+
+def _product_id(raw: object) -> int | None:
+    product_id = raw.get("id") if isinstance(raw, dict) else None
+    return product_id if isinstance(product_id, int) and not isinstance(product_id, bool) else None
+
+
 def _validate(
     batch: list[Any], seen: set[int], summary: SyncSummary
 ) -> tuple[list[CleanProduct], dict[int, list[Violation]]]:
-    """Split a page into clean products and rejected ones; each violation becomes an audit event."""
-    clean, invalid = [], {}
+    """Split a page into clean products and rejected ones; each violation becomes an audit event.
+
+    The sharded sync's one step (it writes pages without staging them); the staged sync
+    records violations while staging and splits pages again, quietly, when it publishes.
+    """
+    split = split_page(batch, set(seen))
+    _record_page_violations(batch, seen, summary)
+    return split
+
+
+def _record_page_violations(batch: list[Any], seen: set[int], summary: SyncSummary) -> None:
+    """Count a page's rejected products; each violation (and each repeated id) becomes an audit event."""
     for raw in batch:
-        product_id = raw.get("id") if isinstance(raw, dict) else None
-        product_id = product_id if isinstance(product_id, int) and not isinstance(product_id, bool) else None
+        product_id = _product_id(raw)
         if product_id is not None and product_id in seen:
             _record_violations(
                 summary, product_id, raw, [Violation("id.duplicate", f"id {product_id} is listed again")]
             )
             continue
         result = validate_product(raw)
+        if product_id is not None:
+            seen.add(product_id)
         if isinstance(result, CleanProduct):
-            clean.append(result)
-            seen.add(result.id)
             continue
         summary.rejected += 1
         _record_violations(summary, product_id, raw, result)
-        if product_id is not None:
-            seen.add(product_id)
-            invalid[product_id] = result
-    return clean, invalid
 
 
 def _record_violations(summary: SyncSummary, product_id: int | None, raw: object, violations: list[Violation]) -> None:

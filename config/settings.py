@@ -278,6 +278,20 @@ CATALOG_SETTING_NAMES = (
     "CATALOG_SYNC_INTERVAL",
 )
 globals().update({name: os.environ[name] for name in CATALOG_SETTING_NAMES if os.environ.get(name)})
+# The publish gate's settings, passed through the same way; here an empty value counts too,
+# because an empty CATALOG_EXPECTATIONS_FILE turns the golden-records check off.
+for _gate_setting in (
+    "CATALOG_EXPECTATIONS_FILE",
+    "CATALOG_DRIFT_P_VALUE",
+    "CATALOG_DRIFT_DISTANCE",
+    "CATALOG_DRIFT_SMALL_SAMPLE",
+    "CATALOG_DATASET_DRIFT_SHARE",
+    "CATALOG_MAX_VOLUME_DROP",
+    "CATALOG_MAX_PRICE_CHANGE_SHARE",
+    "CATALOG_MAX_MISSING_INCREASE",
+):
+    if _gate_setting in os.environ:
+        globals()[_gate_setting] = os.environ[_gate_setting]
 
 LOGGING = {
     "version": 1,

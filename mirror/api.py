@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from urllib.parse import unquote
 
 from mirror.catalog import Catalog, category_name
+from mirror.drift import DriftedCatalog
 from mirror.query import ApiError, QueryOptions, Value, check_query, page
 
 _ID = re.compile(r"[1-9][0-9]*")
@@ -31,10 +32,15 @@ def _sort_key(value: object) -> tuple[int, object]:
     return (2, json.dumps(value, sort_keys=True))
 
 
-def _envelope(products: Catalog | Iterable[dict], options: QueryOptions) -> dict:
+def _envelope(products: Catalog | DriftedCatalog | Iterable[dict], options: QueryOptions) -> dict:
     """Sort, page and select like upstream; `limit` in the reply is the count returned."""
     sort_by = options.sort_by
-    if isinstance(products, Catalog) and not sort_by and options.limit is not None and options.limit > 0:
+    if (
+        isinstance(products, (Catalog, DriftedCatalog))
+        and not sort_by
+        and options.limit is not None
+        and options.limit > 0
+    ):
         # An unsorted catalog is sliced lazily, so one page of 10,000 products builds one page.
         skip = max(options.skip or 0, 0)
         total, items = len(products), products[skip : skip + options.limit]
@@ -57,7 +63,7 @@ def _envelope(products: Catalog | Iterable[dict], options: QueryOptions) -> dict
 Answer = tuple[int, object, int]  # status, JSON payload, delay in milliseconds
 
 
-def respond(catalog: Catalog, path: str, params: dict[str, Value]) -> Answer | None:
+def respond(catalog: Catalog | DriftedCatalog, path: str, params: dict[str, Value]) -> Answer | None:
     """Answer a GET on `path` (no trailing slash) with `params` (as ``mirror.query.parse_query`` reads them).
 
     Returns (status, payload, delay_ms), or None when the path is not an API route (an HTML 404).
@@ -75,7 +81,7 @@ def respond(catalog: Catalog, path: str, params: dict[str, Value]) -> Answer | N
         return error.status, {"message": error.message}, options.delay_ms
 
 
-def _route(catalog: Catalog, rest: list[str], options: QueryOptions) -> object:
+def _route(catalog: Catalog | DriftedCatalog, rest: list[str], options: QueryOptions) -> object:
     if not rest:
         return _envelope(catalog, options)
     if len(rest) == 2:  # /products/category/{slug}; upstream matches the slug case-insensitively

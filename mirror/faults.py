@@ -23,6 +23,10 @@ Faults that damage a normal 200 answer:
 - ``not-image``         (images only) an HTML page served with the image Content-Type.
 - ``wrong-format``      (images only) PNG bytes at .webp/.jpg URLs, JPEG bytes at .png URLs.
 
+Data faults (valid JSON, bad data: see mirror/drift.py): ``short-listing[:N=10]``,
+``prices-x100``, ``renamed-field`` (price arrives as cost), ``moved-category[:ID=1]``,
+``small-changes`` (an ordinary day: a few prices move by 3 %, the last product is gone).
+
 Selectors narrow where a fault applies (several may be combined; all must match):
 ``@all`` (default), ``@api`` (JSON endpoints), ``@images`` (``/product-images/...``),
 ``@ids=3+7+12`` (only ``/products/{id}`` and the images of those products),
@@ -61,6 +65,12 @@ FAULTS: dict[str, tuple[float, frozenset[str]]] = {
     "oversized-image": (50, frozenset({IMAGES})),
     "not-image": (0, frozenset({IMAGES})),
     "wrong-format": (0, frozenset({IMAGES})),
+    # Data faults (mirror/drift.py): valid JSON with bad data.
+    "short-listing": (10, frozenset({API})),
+    "prices-x100": (0, frozenset({API})),
+    "renamed-field": (0, frozenset({API})),
+    "moved-category": (1, frozenset({API})),
+    "small-changes": (0, frozenset({API})),
 }
 
 

@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from mirror import api
 from mirror.catalog import DEFAULT_DATASET, DEFAULT_SCALE, DEFAULT_SEED, build_catalog
+from mirror.drift import drifted
 from mirror.faults import API, IMAGES, MIB, NOT_AN_IMAGE, TRICKLE_CHUNK, FaultPlan, FaultSpecs
 from mirror.images import FORMATS, GALLERY_SIZE, THUMBNAIL_SIZE, ImageStore, content_type, qr_code_png
 from mirror.query import parse_query
@@ -193,7 +194,7 @@ class _Handler(BaseHTTPRequestHandler):
             return Response(200, content_type("png"), qr_code_png()), None
         if path.startswith("/product-images/"):
             return self._image(path)
-        answer = api.respond(mirror.catalog, path, parse_query(query))
+        answer = api.respond(drifted(mirror.catalog, mirror.faults), path, parse_query(query))
         if answer is None:
             return _html_404(self.command, path), None
         status, payload, self._delay_ms = answer  # ``delay``: upstream waits, then answers

@@ -98,6 +98,18 @@ def httpserver_listen_address():
     return ("127.0.0.1", 0)
 
 
+@pytest.fixture
+def without_gate(settings):
+    """Hand-made listings of a few products are not the catalog the golden records and the gate's
+    volume and price checks describe: tests of per-product rules turn those checks off."""
+    settings.CATALOG_EXPECTATIONS_FILE = ""
+    settings.CATALOG_MAX_VOLUME_DROP = 1.0
+    settings.CATALOG_MAX_PRICE_CHANGE_SHARE = 1.0
+    settings.CATALOG_DATASET_DRIFT_SHARE = 1.0
+    settings.CATALOG_MAX_MISSING_INCREASE = 1.0
+    return settings
+
+
 def run_queued_tasks() -> None:
     """Run every queued task to the end with the real database worker (``db_worker --batch``), in this process.
 

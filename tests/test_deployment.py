@@ -68,6 +68,7 @@ def test_media_goes_to_s3_compatible_storage_when_a_bucket_is_set():
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("without_gate")
 def test_a_sync_uses_only_the_storage_api(api, settings):
     settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"}}
     product = payloads.product(id=3, images=[api.url_for("/i/1.png")], thumbnail=api.url_for("/i/thumbnail.png"))

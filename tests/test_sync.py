@@ -266,5 +266,5 @@ def test_the_sync_events_can_be_exported_by_run(mirror, capsys):
 
     assert kinds[0] == "fetch"
     assert kinds[-1] == "sync"
-    assert set(kinds) == {"fetch", "download", "sync"}
+    assert set(kinds) == {"fetch", "gate", "download", "sync"}
     call_command("verify_audit")

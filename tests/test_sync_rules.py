@@ -7,7 +7,7 @@ from catalog.models import Product, ProductChange
 from tests import payloads
 from tests.sync_helpers import sync
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("without_gate")]
 
 
 @pytest.fixture

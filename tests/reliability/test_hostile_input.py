@@ -12,7 +12,7 @@ from catalog.persistence import save_page
 from tests import payloads
 from tests.sync_helpers import sync
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("without_gate")]
 
 
 def serve_listing(api, *products: dict) -> str:
