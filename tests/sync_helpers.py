@@ -4,15 +4,18 @@ import hashlib
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, connections
 
 from catalog.models import ImageStatus, ProductImage
+from catalog.sync_lock import SYNC_LOCK_KEY, sync_lock
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -86,3 +89,19 @@ def stored_images_match_their_hashes() -> bool:
         if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != image.sha256:
             return False
     return True
+
+
+@contextmanager
+def lock_held_elsewhere() -> Iterator[None]:
+    """Hold the sync lock as another process would: on a connection of its own."""
+    if connection.vendor != "postgresql":
+        with sync_lock("held-by-test"):  # a second flock on a new file description conflicts
+            yield
+        return
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [SYNC_LOCK_KEY])
+        yield
+    finally:
+        other.close()

@@ -10,8 +10,7 @@ from django.core.management import call_command
 from audit.models import AuditEvent
 from catalog.models import Category, Product, ProductImage, SyncShard
 from catalog.sharded_sync import shard_claim
-from catalog.sync_lock import sync_lock
-from tests.sync_helpers import PROJECT_ROOT, subprocess_env, sync
+from tests.sync_helpers import PROJECT_ROOT, lock_held_elsewhere, subprocess_env, sync
 
 PRODUCT_FIELDS = (
     "id",
@@ -101,7 +100,7 @@ def test_a_shard_runs_once_however_many_workers_race_for_it(worker):
 
 @pytest.mark.usefixtures("logged_mirror")
 def test_a_sharded_sync_waits_its_turn_behind_the_catalogs_lock(worker):
-    with sync_lock("another run"):
+    with lock_held_elsewhere():
         sharded("--no-images")
         worker()
 

@@ -3,15 +3,18 @@
 import random
 import signal
 import time
-from contextlib import contextmanager
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, connections
 
 from catalog.models import ImageStatus, Product, ProductImage
-from catalog.sync_lock import SYNC_LOCK_KEY, sync_lock
-from tests.sync_helpers import leftover_partial_files, start_sync_process, stored_images_match_their_hashes, sync
+from tests.sync_helpers import (
+    leftover_partial_files,
+    lock_held_elsewhere,
+    start_sync_process,
+    stored_images_match_their_hashes,
+    sync,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -31,22 +34,6 @@ def wait_for_progress(process, *, products: int = 1) -> None:
         if Product.objects.count() >= products:
             return
         time.sleep(0.05)
-
-
-@contextmanager
-def lock_held_elsewhere():
-    """Hold the sync lock as another process would: on a connection of its own."""
-    if connection.vendor != "postgresql":
-        with sync_lock("held-by-test"):  # a second flock on a new file description conflicts
-            yield
-        return
-    other = connections.create_connection("default")
-    try:
-        with other.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s)", [SYNC_LOCK_KEY])
-        yield
-    finally:
-        other.close()
 
 
 def test_a_second_sync_exits_2_and_changes_nothing_while_one_holds_the_lock(mirror):

@@ -136,9 +136,16 @@ def test_slow_holds_the_status_line_past_a_read_timeout(mirror):
     mirror.set_faults("slow:0.6@ids=1")
     with pytest.raises(requests.ReadTimeout):
         get(mirror, "/products/1", timeout=(TIMEOUT, 0.2))
-    started = time.perf_counter()
+
+
+def test_slow_holds_only_the_products_it_is_scoped_to(mirror):
+    mirror.set_faults("slow:4@ids=1")
+    held = threading.Thread(target=get, args=(mirror, "/products/1"), kwargs={"timeout": (TIMEOUT, 10)})
+    held.start()
     assert get(mirror, "/products/2").status_code == 200
-    assert time.perf_counter() - started < 0.5
+    # Product 2 was answered while product 1 was still held: the fault is scoped, not global.
+    assert held.is_alive()
+    held.join()
 
 
 def test_trickle_keeps_every_read_alive_so_only_a_deadline_stops_it(mirror):
@@ -227,9 +234,8 @@ def test_stop_wakes_a_slow_response_instead_of_waiting_for_it(mirror_factory):
     caller = threading.Thread(target=call)
     caller.start()
     time.sleep(0.2)
-    started = time.perf_counter()
     server.stop()
     caller.join(timeout=5)
-    assert time.perf_counter() - started < 2
+    # The fault holds for 30 s: a caller that is done within 5 s was released by stop().
     assert not caller.is_alive()
     assert len(errors) == 1
