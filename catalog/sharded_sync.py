@@ -3,10 +3,18 @@
 The coordinator (one task) holds the catalog's sync lock for the whole run and reads the
 first listing page to learn the total; every further page becomes a shard, queued as a
 task for any worker. The coordinator works through pending shards too, so a run finishes
-with a single worker and goes faster with more. The pages are then written in order by
-the same validation and write path as ``sync_products`` (so the rows are the same), and
-each page's images become a shard of their own. Every request is audited under the run's
-id, whichever worker sends it; the run ends with one ``sync`` event.
+with a single worker and goes faster with more. It follows ``sync_products``' three phases:
+
+1. Stage: each page shard fetches its page and stages it (``catalog/staging.py``); the
+   coordinator then records the violations page by page, in listing order.
+2. Gate: ``gate_run``, exactly as ``product_sync`` calls it; a held run ends here with
+   exit status 3 and nothing applied, and ``sync_products --accept-drift RUN_ID`` can
+   publish it later like any held run.
+3. Publish: the staged pages are written in order by the same write path as
+   ``sync_products`` (so the rows are the same); then each page's images become a shard.
+
+Every request is audited under the run's id, whichever worker sends it; the run ends with
+one ``sync`` event.
 """
 
 import logging
@@ -19,6 +27,7 @@ from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
+from django.core.files.storage import default_storage
 from django.db import DatabaseError
 from django.db.models import Q
 from django.utils import timezone
@@ -30,14 +39,21 @@ from audit.services import record_event
 from .client_factory import shared_client
 from .dummyjson import DummyJSONClient, is_envelope
 from .image_sync import ImageCounts, refresh_images
-from .models import ShardKind, ShardState, SyncShard
+from .models import RunStatus, ShardKind, ShardState, SyncRun, SyncShard
 from .persistence import save_page, unpublish_missing
-from .sync import (  # the single-process sync's own steps, so both write the same rows
+from .quality.gate import gate_run
+from .staging import stage_page, staged_pages
+from .sync import (  # the single-process sync's own steps, so both gate alike and write the same rows
     STATUS_COULD_NOT_RUN,
+    STATUS_HELD,
     UNREACHABLE_OUTCOMES,
     SyncOptions,
     SyncSummary,
-    _validate,
+    abandon_stale_runs,
+    finish_run,
+    golden_records,
+    record_page_violations,
+    split_page,
 )
 from .sync_lock import SyncAlreadyRunning, sync_lock
 
@@ -91,13 +107,16 @@ def shard_run(*, shard_id: int, options: SyncOptions, actor: str) -> bool:
 
 
 def read_page(shard: SyncShard, client: DummyJSONClient) -> None:
-    """Fetch the shard's listing page (audited by the client) and keep its products for the coordinator."""
+    """Fetch the shard's listing page (audited by the client) and stage it in the run's staging table."""
     attempt = client.get_json(LISTING_PATH, params={"limit": shard.limit, "skip": shard.skip}, expect=is_envelope)
     if attempt.outcome != Outcome.OK:
         message = f"{LISTING_PATH} page at skip={shard.skip} failed: {attempt.outcome} {attempt.message}".strip()
         shard.state, shard.result = ShardState.FAILED, {"error": message, "outcome": attempt.outcome}
         return
-    shard.state, shard.payloads, shard.total = ShardState.DONE, attempt.value["products"], attempt.value["total"]
+    run = SyncRun.objects.get(run_id=shard.run_id)
+    golden_ids = frozenset(record.id for record in golden_records())
+    stage_page(run=run, number=shard.number, payloads=attempt.value["products"], golden_ids=golden_ids)
+    shard.state, shard.payloads, shard.total = ShardState.DONE, None, attempt.value["total"]
 
 
 def drain(*, run_id: str, kind: str, options: SyncOptions, actor: str) -> None:
@@ -164,7 +183,39 @@ def shard_tally(run_id: str) -> dict[str, object]:
 
 
 def coordinate(summary: SyncSummary, *, enqueue: Enqueue, actor: str) -> None:
-    """Plan the pages from the first one, share them out, write them in order, then share out their images."""
+    """Stage the pages as shards, gate the run as ``product_sync`` does, and publish it only if it passes."""
+    options = summary.options
+    golden = golden_records()  # a broken expectations file fails the run before anything is fetched
+    abandon_stale_runs()
+    run = SyncRun.objects.create(
+        run_id=summary.run_id,
+        started_at=timezone.now(),
+        options=asdict(options),
+        complete_listing=options.complete_listing,
+    )
+    try:
+        total = stage_shards(summary, enqueue=enqueue, actor=actor)
+        if total is None:
+            return
+        run.listing_read_whole = check_staged_pages(summary, run, total=total)
+        run.save(update_fields=["listing_read_whole"])
+        summary.gate = gate_run(
+            run=run,
+            golden=golden,
+            reference_run_id=options.reference,
+            accepted_by="unknown" if options.accept_drift else "",
+        )
+        if summary.gate.held:
+            summary.status = STATUS_HELD
+            return
+        publish_sharded(summary, run, enqueue=enqueue, actor=actor)
+        run.status = RunStatus.PUBLISHED
+    finally:
+        finish_run(run)
+
+
+def stage_shards(summary: SyncSummary, *, enqueue: Enqueue, actor: str) -> int | None:
+    """Phase 1: stage the first page here, share out the others; the listing's total (None: nothing staged)."""
     options, run_id = summary.options, summary.run_id
     first = SyncShard.objects.create(run_id=run_id, kind=ShardKind.PAGE, number=0, limit=options.page_size)
     shard_run(shard_id=first.id, options=options, actor=actor)
@@ -175,7 +226,7 @@ def coordinate(summary: SyncSummary, *, enqueue: Enqueue, actor: str) -> None:
             summary.failures.append(f"the source could not be read: {first.result['error']}")
         else:
             summary.fail(first.result["error"])
-        return
+        return None
     total = first.total or 0
     pages = max(1, math.ceil(total / options.page_size))
     SyncShard.objects.bulk_create(
@@ -188,46 +239,59 @@ def coordinate(summary: SyncSummary, *, enqueue: Enqueue, actor: str) -> None:
         list(SyncShard.objects.filter(run_id=run_id, kind=ShardKind.PAGE, number__gte=1).values_list("id", flat=True))
     )
     drain(run_id=run_id, kind=ShardKind.PAGE, options=options, actor=actor)
-    seen, listing_complete, image_batches = publish_pages(summary, total=total)
+    return total
+
+
+def check_staged_pages(summary: SyncSummary, run: SyncRun, *, total: int) -> bool:
+    """Record each staged page's violations in listing order, as ``product_sync`` does; whether the listing is whole."""
+    unread = SyncShard.objects.filter(run_id=run.run_id, kind=ShardKind.PAGE).exclude(state=ShardState.DONE)
+    for shard in unread.order_by("number"):
+        summary.fail(shard.result.get("error", f"page {shard.number} was not read"))
+    whole = not unread.exists()
+    size, seen, received = summary.options.page_size, set[int](), 0
+    for number, batch in staged_pages(run):
+        received += len(batch)
+        if len(batch) < size and number * size + len(batch) < total:
+            # A short page leaves products unread: they must not be unpublished as gone.
+            whole = False
+            summary.fail(f"{LISTING_PATH} page at skip={number * size} has {len(batch)} products, expected {size}")
+        record_page_violations(batch, seen, summary)
+    return whole and received >= total
+
+
+def publish_sharded(summary: SyncSummary, run: SyncRun, *, enqueue: Enqueue, actor: str) -> None:
+    """Phase 3: apply the staged pages in order, then share out their images as shards."""
+    run_id = summary.run_id
+    if hasattr(default_storage, "remove_partial_files"):
+        default_storage.remove_partial_files()  # left by a run killed mid-write
+    seen, image_batches = apply_staged_pages(summary, run)
     if image_batches:
         SyncShard.objects.bulk_create(
             SyncShard(run_id=run_id, kind=ShardKind.IMAGES, number=number, product_ids=ids)
             for number, ids in enumerate(image_batches)
         )
         enqueue(list(SyncShard.objects.filter(run_id=run_id, kind=ShardKind.IMAGES).values_list("id", flat=True)))
-        drain(run_id=run_id, kind=ShardKind.IMAGES, options=options, actor=actor)
+        drain(run_id=run_id, kind=ShardKind.IMAGES, options=summary.options, actor=actor)
         for result in SyncShard.objects.filter(run_id=run_id, kind=ShardKind.IMAGES).values_list("state", "result"):
             collect_images(summary, *result)
-    if listing_complete:
+    if summary.options.complete_listing and run.listing_read_whole:
         summary.products.unpublished += unpublish_missing(seen, run_id=run_id)
 
 
-def publish_pages(summary: SyncSummary, *, total: int) -> tuple[set[int], bool, list[list[int]]]:
-    """Validate and write the pages in listing order; the ids seen, whether the listing was whole, image batches."""
+def apply_staged_pages(summary: SyncSummary, run: SyncRun) -> tuple[set[int], list[list[int]]]:
+    """Write each staged page through the per-page write path; the ids seen and each page's image batch."""
     seen: set[int] = set()
-    listing_complete, image_batches, received = True, [], 0
-    pages = SyncShard.objects.filter(run_id=summary.run_id, kind=ShardKind.PAGE).order_by("number")
-    for shard_id in list(pages.values_list("id", flat=True)):
-        shard = SyncShard.objects.get(id=shard_id)  # one page's products in memory at a time
-        if shard.state != ShardState.DONE:
-            listing_complete = False
-            summary.fail(shard.result.get("error", f"page {shard.number} was not read"))
-            continue
-        batch = shard.payloads or []
-        received += len(batch)
-        if len(batch) < shard.limit and shard.skip + len(batch) < total:
-            # A short page leaves products unread: they must not be unpublished as gone.
-            listing_complete = False
-            summary.fail(f"{LISTING_PATH} page at skip={shard.skip} has {len(batch)} products, expected {shard.limit}")
-        clean, invalid = _validate(batch, seen, summary)
+    image_batches: list[list[int]] = []
+    for number, batch in staged_pages(run):
+        clean, invalid = split_page(batch, seen)
         try:
             summary.products.add(save_page(clean, invalid, run_id=summary.run_id))
         except DatabaseError as error:  # the page rolled back whole; go on with the next
-            summary.fail(f"products {shard.skip + 1}-{shard.skip + len(batch)} could not be stored: {error}")
+            summary.fail(f"page {number} ({len(batch)} products) could not be stored: {error}")
             clean = []
         if summary.options.images and clean:
             image_batches.append([product.id for product in clean])
-    return seen, listing_complete and received >= total, image_batches
+    return seen, image_batches
 
 
 def collect_images(summary: SyncSummary, state: str, result: dict[str, Any]) -> None:

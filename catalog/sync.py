@@ -243,7 +243,7 @@ def _publish_held(run: SyncRun, summary: SyncSummary, *, accepted_by: str) -> No
             publish_run(run=run, summary=summary, client=client)
         run.status = RunStatus.PUBLISHED
     finally:
-        _finish(run)
+        finish_run(run)
 
 
 def _recorded(summary: SyncSummary, *, actor: str, work: Callable[[], None]) -> SyncSummary:
@@ -280,7 +280,7 @@ def _recorded(summary: SyncSummary, *, actor: str, work: Callable[[], None]) -> 
 def _run(summary: SyncSummary, progress: ProgressCallback, *, golden: list[GoldenRecord], accepted_by: str) -> None:
     options = summary.options
     client = shared_client(base_url=options.base_url, max_parallel_requests=options.concurrency)
-    _abandon_stale_runs()
+    abandon_stale_runs()
     run = SyncRun.objects.create(
         run_id=summary.run_id,
         started_at=timezone.now(),
@@ -307,7 +307,7 @@ def _run(summary: SyncSummary, progress: ProgressCallback, *, golden: list[Golde
             publish_run(run=run, summary=summary, client=client)
         run.status = RunStatus.PUBLISHED
     finally:
-        _finish(run)
+        finish_run(run)
 
 
 @contextmanager
@@ -320,7 +320,7 @@ def _timed(summary: SyncSummary, phase: str) -> Iterator[None]:
         summary.phases[phase] = summary.phases.get(phase, 0.0) + time.monotonic() - started
 
 
-def _finish(run: SyncRun) -> None:
+def finish_run(run: SyncRun) -> None:
     """Close the run's record: one that stopped before publishing all of its pages failed.
 
     Only a held run keeps its staged pages (``--accept-drift`` may publish them later).
@@ -336,11 +336,11 @@ def _finish(run: SyncRun) -> None:
     run.save(update_fields=["status", "finished_at"])
 
 
-def _abandon_stale_runs() -> None:
+def abandon_stale_runs() -> None:
     """Runs killed before they finished (we hold the sync lock, so none is running): drop their pages."""
     stale = SyncRun.objects.filter(status__in=[RunStatus.STAGING, RunStatus.GATING, RunStatus.PUBLISHING])
     for run in stale:
-        _finish(run)
+        finish_run(run)
 
 
 def _stage(
@@ -357,7 +357,7 @@ def _stage(
     done = 0
     try:
         for number, (batch, total) in enumerate(_batches(client, summary)):
-            _record_page_violations(batch, seen, summary)  # on the record now; publishing re-checks quietly
+            record_page_violations(batch, seen, summary)  # on the record now; publishing re-checks quietly
             stage_page(run=run, number=number, payloads=batch, golden_ids=golden_ids)
             done += len(batch)
             progress(done, total)
@@ -452,20 +452,7 @@ def _product_id(raw: object) -> int | None:
     return product_id if isinstance(product_id, int) and not isinstance(product_id, bool) else None
 
 
-def _validate(
-    batch: list[Any], seen: set[int], summary: SyncSummary
-) -> tuple[list[CleanProduct], dict[int, list[Violation]]]:
-    """Split a page into clean products and rejected ones; each violation becomes an audit event.
-
-    The sharded sync's one step (it writes pages without staging them); the staged sync
-    records violations while staging and splits pages again, quietly, when it publishes.
-    """
-    split = split_page(batch, set(seen))
-    _record_page_violations(batch, seen, summary)
-    return split
-
-
-def _record_page_violations(batch: list[Any], seen: set[int], summary: SyncSummary) -> None:
+def record_page_violations(batch: list[Any], seen: set[int], summary: SyncSummary) -> None:
     """Count a page's rejected products; each violation (and each repeated id) becomes an audit event."""
     for raw in batch:
         product_id = _product_id(raw)

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from audit.models import AuditEvent
-from catalog.models import Category, Product, ProductImage, SyncShard
+from catalog.models import Category, Product, ProductImage, StagedPage, SyncRun, SyncShard
 from catalog.sharded_sync import shard_claim
 from tests.sync_helpers import PROJECT_ROOT, lock_held_elsewhere, subprocess_env, sync
 
@@ -118,6 +118,41 @@ def test_a_sharded_sync_of_an_unreachable_source_could_not_run(settings, worker)
 
     assert not Product.objects.exists()
     assert AuditEvent.objects.get(kind="sync").details["status"] == "could_not_run"
+
+
+@pytest.mark.parametrize("faults", ["prices-x100", "short-listing"])
+def test_a_sharded_sync_of_a_bad_day_is_held_and_changes_nothing_live(logged_mirror, worker, faults):
+    assert sync("--base-url", logged_mirror.base_url, "--no-images").exit_code == 0
+    live = catalog_rows()
+    logged_mirror.set_faults(faults)
+
+    run_id, _ = sharded("--no-images")
+    worker()
+
+    assert catalog_rows() == live
+    run = SyncRun.objects.get(run_id=run_id)
+    assert (run.status, run.decision) == ("held", "held")
+    assert StagedPage.objects.filter(run=run).exists()  # kept for --accept-drift
+    gate_events = AuditEvent.objects.filter(kind="gate", run_id=run_id)
+    assert gate_events.filter(outcome="held").count() == 1
+    assert gate_events.filter(outcome="invalid").count() == len(run.reasons) >= 1
+    sync_event = AuditEvent.objects.get(kind="sync", run_id=run_id)
+    assert (sync_event.details["status"], sync_event.details["exit_code"]) == ("held", 3)
+    assert sync_event.details["gate"]["decision"] == "held"
+
+
+def test_a_held_sharded_run_is_published_like_any_held_run(logged_mirror, worker):
+    assert sync("--base-url", logged_mirror.base_url, "--no-images").exit_code == 0
+    logged_mirror.set_faults("prices-x100")
+    run_id, _ = sharded("--no-images")
+    worker()
+    held_prices = list(Product.objects.order_by("id").values_list("price", flat=True))
+
+    result = sync("--base-url", logged_mirror.base_url, "--no-images", "--accept-drift", run_id, "--actor", "alice")
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert SyncRun.objects.get(run_id=run_id).status == "published"
+    assert list(Product.objects.order_by("id").values_list("price", flat=True)) != held_prices
 
 
 @pytest.mark.usefixtures("transactional_db")

@@ -2,7 +2,8 @@
 
 Queues one sharded sync (``catalog/sharded_sync.py``) and, unless ``--no-wait``, follows
 it to the end and exits as ``sync_products`` does: 0 ok, 1 failures or rejections, 2 could
-not run, 124 not finished within ``--timeout``. Workers (``make worker``) must be running.
+not run, 3 held by the publish gate (nothing applied; publish it after review with
+``sync_products --accept-drift RUN_ID``), 124 not finished within ``--timeout``. Workers (``make worker``) must be running.
 """
 
 import sys
@@ -83,6 +84,15 @@ class Command(BaseCommand):
         )
         for failure in details["failures"]:
             self.stderr.write(f"  {failure}")
+        if gate := details.get("gate"):
+            self.stdout.write(f"gate: {gate['decision']}, {len(gate['reasons'])} failed check(s)")
+            for reason in gate["reasons"]:
+                self.stderr.write(f"  {reason}")
+            if gate["decision"] == "held":
+                self.stdout.write(
+                    "nothing was published; after reviewing the report, publish this run with\n"
+                    f"  python manage.py sync_products --accept-drift {outcome['run_id']}"
+                )
         self.stdout.write(f"duration: {details['duration_s']:.2f} s")
         style = self.style.SUCCESS if outcome["exit_code"] == 0 else self.style.ERROR
         self.stdout.write(style(f"sharded sync {outcome['status']}, exit code {outcome['exit_code']}"))
