@@ -30,7 +30,8 @@ def full_sync(base_url: str, *, page_size: int, rate_limit: str) -> tuple[float,
     from django.test import override_settings  # pylint: disable=import-outside-toplevel
 
     from audit.models import AuditEvent  # pylint: disable=import-outside-toplevel
-    from catalog.sync import SyncOptions, product_sync  # pylint: disable=import-outside-toplevel
+    from catalog.sync import product_sync  # pylint: disable=import-outside-toplevel
+    from catalog.sync_summary import SyncOptions  # pylint: disable=import-outside-toplevel
 
     first_seq = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
     options = SyncOptions(base_url=base_url, concurrency=CONCURRENCY, page_size=page_size)

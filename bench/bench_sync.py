@@ -64,7 +64,8 @@ def warm_images(base_url: str) -> int:
 
 def measure_sync(base_url: str) -> tuple[float, object]:
     """One in-process sync; its wall time and summary."""
-    from catalog.sync import SyncOptions, product_sync  # pylint: disable=import-outside-toplevel
+    from catalog.sync import product_sync  # pylint: disable=import-outside-toplevel
+    from catalog.sync_summary import SyncOptions  # pylint: disable=import-outside-toplevel
 
     started = time.perf_counter()
     summary = product_sync(options=SyncOptions(base_url=base_url, concurrency=CONCURRENCY, page_size=PAGE_SIZE))

@@ -44,18 +44,15 @@ from .persistence import save_page, unpublish_missing
 from .quality.gate import gate_run
 from .staging import stage_page, staged_pages
 from .sync import (  # the single-process sync's own steps, so both gate alike and write the same rows
-    STATUS_COULD_NOT_RUN,
-    STATUS_HELD,
     UNREACHABLE_OUTCOMES,
-    SyncOptions,
-    SyncSummary,
-    abandon_stale_runs,
     finish_run,
     golden_records,
     record_page_violations,
+    run_started,
     split_page,
 )
 from .sync_lock import SyncAlreadyRunning, sync_lock
+from .sync_summary import STATUS_COULD_NOT_RUN, STATUS_HELD, SyncOptions, SyncSummary
 
 logger = logging.getLogger(__name__)
 
@@ -186,13 +183,7 @@ def coordinate(summary: SyncSummary, *, enqueue: Enqueue, actor: str) -> None:
     """Stage the pages as shards, gate the run as ``product_sync`` does, and publish it only if it passes."""
     options = summary.options
     golden = golden_records()  # a broken expectations file fails the run before anything is fetched
-    abandon_stale_runs()
-    run = SyncRun.objects.create(
-        run_id=summary.run_id,
-        started_at=timezone.now(),
-        options=asdict(options),
-        complete_listing=options.complete_listing,
-    )
+    run = run_started(summary)
     try:
         total = stage_shards(summary, enqueue=enqueue, actor=actor)
         if total is None:

@@ -8,6 +8,9 @@
 3. Publish: write each staged page in one transaction, bring its images up to date in
    parallel; a complete listing unpublishes what vanished upstream.
 
+Options, summary and exit codes are in ``sync_summary``; publishing a held run after review
+(``--accept-drift RUN_ID``) is in ``held_runs``.
+
 The run ends with one ``sync`` event carrying options, counts, the gate's decision and
 artifacts' hashes, duration, outcome and the code version.
 """
@@ -16,7 +19,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from typing import Any
 
 from django.core.files.storage import default_storage
@@ -25,116 +28,31 @@ from django.utils import timezone
 
 from audit.context import new_run_id, run_context
 from audit.models import Kind, Outcome
-from audit.provenance import code_version, package_versions
 from audit.services import record_event
 
 from . import conf
 from .client_factory import shared_client
 from .dummyjson import DummyJSONClient, SourceError
-from .image_sync import ImageCounts, ImageDownloads
-from .models import Decision, RunStatus, StagedPage, SyncRun
-from .persistence import PageCounts, save_page, unpublish_missing
+from .image_sync import ImageDownloads
+from .models import RunStatus, StagedPage, SyncRun
+from .persistence import save_page, unpublish_missing
 from .quality.expectations import GoldenRecord, load_expectations
-from .quality.gate import GateResult, gate_run, reference_profile
+from .quality.gate import gate_run, reference_profile
 from .staging import stage_page, staged_pages
 from .sync_lock import SyncAlreadyRunning, sync_lock
+from .sync_summary import (
+    STATUS_COULD_NOT_RUN,
+    STATUS_HELD,
+    STATUS_INTERRUPTED,
+    SyncOptions,
+    SyncSummary,
+)
 from .validation import CleanProduct, Violation, record_violations, validate_product
 
 # A first page that ends like this means the run could not start: nothing was read.
 UNREACHABLE_OUTCOMES = frozenset({Outcome.CONNECTION_ERROR, Outcome.TIMEOUT, Outcome.HTTP_ERROR, Outcome.BLOCKED})
-MAX_FAILURES_RECORDED = 50
 
 logger = logging.getLogger(__name__)
-
-STATUS_OK = "ok"
-STATUS_FAILED = "failed"
-STATUS_COULD_NOT_RUN = "could_not_run"
-STATUS_INTERRUPTED = "interrupted"
-STATUS_HELD = "held"
-EXIT_CODES = {STATUS_OK: 0, STATUS_FAILED: 1, STATUS_COULD_NOT_RUN: 2, STATUS_HELD: 3, STATUS_INTERRUPTED: 130}
-
-
-@dataclass(frozen=True)
-class SyncOptions:  # pylint: disable=too-many-instance-attributes
-    """What to sync and how; the command's options."""
-
-    base_url: str | None = None
-    limit: int | None = None
-    ids: tuple[int, ...] = ()
-    category: str | None = None
-    images: bool = True
-    refresh_images: bool = False
-    concurrency: int = 8
-    page_size: int = 100
-    reference: str | None = None  # the run whose profile drift is measured against
-    accept_drift: bool = False  # publish even when the gate fails (a person reviewed it)
-
-    @property
-    def complete_listing(self) -> bool:
-        """Whether the run reads the whole catalog, so absence means gone upstream."""
-        return self.limit is None and not self.ids and not self.category
-
-
-@dataclass
-class SyncSummary:  # pylint: disable=too-many-instance-attributes
-    """What a run did, for the terminal, the sync event and the exit code."""
-
-    run_id: str
-    options: SyncOptions
-    products: PageCounts = field(default_factory=PageCounts)
-    rejected: int = 0
-    violations: int = 0
-    images: ImageCounts = field(default_factory=ImageCounts)
-    failures: list[str] = field(default_factory=list)
-    status: str = STATUS_OK
-    duration_s: float = 0.0
-    gate: GateResult | None = None
-    phases: dict[str, float] = field(default_factory=dict)  # seconds spent staging, gating, publishing
-
-    @property
-    def exit_code(self) -> int:
-        """0 all fetched and valid, 1 finished with failures or rejections, 2 could not run, 3 held by the
-        publish gate, 130 interrupted."""
-        if self.status == STATUS_OK and (
-            self.rejected or self.violations or self.images.failed or self.images.rejected
-        ):
-            return EXIT_CODES[STATUS_FAILED]
-        return EXIT_CODES[self.status]
-
-    def fail(self, message: str) -> None:
-        """Note a failure that does not stop the run."""
-        self.failures.append(message)
-        if self.status == STATUS_OK:
-            self.status = STATUS_FAILED
-
-    def as_details(self) -> dict[str, Any]:
-        """The summary as the sync audit event stores it."""
-        products = asdict(self.products)
-        return {
-            "options": asdict(self.options),
-            "status": self.status,
-            "exit_code": self.exit_code,
-            "products": products | {"rejected": self.rejected},
-            "images": asdict(self.images),
-            "violations": self.violations,
-            "failures": self.failures[:MAX_FAILURES_RECORDED],
-            "gate": self._gate_details(),
-            "phases": {name: round(seconds, 3) for name, seconds in self.phases.items()},
-            "duration_s": round(self.duration_s, 3),
-            "code_version": code_version(),
-            "versions": package_versions(),
-        }
-
-    def _gate_details(self) -> dict[str, Any] | None:
-        if self.gate is None:
-            return None
-        return {
-            "decision": self.gate.decision,
-            "reasons": self.gate.reasons[:MAX_FAILURES_RECORDED],
-            "report_sha256": self.gate.report_sha256,
-            "profile_sha256": self.gate.profile_sha256,
-        }
-
 
 ProgressCallback = Callable[[int, int | None], None]
 
@@ -167,86 +85,14 @@ def product_sync(  # pylint: disable=too-many-arguments
     if options.reference:
         reference_profile(options.reference)  # UnknownReference before anything is fetched
     summary = SyncSummary(run_id=run_id or new_run_id(), options=options)
-    return _recorded(
+    return recorded_run(
         summary,
         actor=actor,
         work=lambda: _run(summary, progress or (lambda done, total: None), golden=golden, accepted_by=accepted_by),
     )
 
 
-class HeldRunError(Exception):
-    """``--accept-drift RUN_ID`` names a run that cannot be published (the message says why)."""
-
-
-def held_run_to_publish(run_id: str) -> SyncRun:
-    """The held run to publish; HeldRunError if it is unknown, not held, or a later run was published."""
-    run = SyncRun.objects.filter(run_id=run_id).first()
-    if run is None:
-        raise HeldRunError(f"unknown run {run_id!r}: no sync run has that id")
-    if run.status != RunStatus.HELD:
-        raise HeldRunError(f"run {run_id!r} is {run.status}, not held: only a held run can be published")
-    later = SyncRun.objects.filter(status=RunStatus.PUBLISHED, started_at__gt=run.started_at).first()
-    if later is not None:
-        raise HeldRunError(
-            f"run {later.run_id!r} was published after run {run_id!r}: publishing the older data would undo it; "
-            "run sync_products --accept-drift to sync afresh"
-        )
-    held: SyncRun = run
-    return held
-
-
-def held_run_publish(*, run_id: str, accepted_by: str, actor: str = "command:sync_products") -> SyncSummary:
-    """Publish a run the gate held, from its staged pages, after a person reviewed its report.
-
-    Nothing is fetched again: what is published is exactly what the report describes.
-    Raises HeldRunError (before taking the lock) when the run cannot be published.
-    """
-    run = held_run_to_publish(run_id)
-    options = SyncOptions(**{**run.options, "ids": tuple(run.options.get("ids") or ())})
-    summary = SyncSummary(run_id=run.run_id, options=options)
-    return _recorded(summary, actor=actor, work=lambda: _publish_held(run, summary, accepted_by=accepted_by))
-
-
-def _publish_held(run: SyncRun, summary: SyncSummary, *, accepted_by: str) -> None:
-    run = held_run_to_publish(run.run_id)  # again, under the lock: another process may have moved on
-    now = timezone.now()
-    run.decision, run.accepted_by, run.accepted_at, run.status = (
-        Decision.PUBLISHED,
-        accepted_by,
-        now,
-        RunStatus.PUBLISHING,
-    )
-    run.save(update_fields=["decision", "accepted_by", "accepted_at", "status"])
-    record_event(
-        kind=Kind.GATE,
-        outcome=Outcome.OK,
-        sha256=run.report_sha256,
-        actor=accepted_by,
-        message=f"gate: held run published, accepted by {accepted_by}",
-        details={
-            "decision": "published",
-            "accepted_by": accepted_by,
-            "report_sha256": run.report_sha256,
-            "reasons": run.reasons,
-        },
-    )
-    summary.gate = GateResult(
-        Decision.PUBLISHED,
-        run.reasons,
-        run.report | {"accepted_by": accepted_by},
-        run.report_sha256,
-        run.profile_sha256,
-    )
-    client = shared_client(base_url=summary.options.base_url, max_parallel_requests=summary.options.concurrency)
-    try:
-        with _timed(summary, "publish_s"):
-            publish_run(run=run, summary=summary, client=client)
-        run.status = RunStatus.PUBLISHED
-    finally:
-        finish_run(run)
-
-
-def _recorded(summary: SyncSummary, *, actor: str, work: Callable[[], None]) -> SyncSummary:
+def recorded_run(summary: SyncSummary, *, actor: str, work: Callable[[], None]) -> SyncSummary:
     """Run ``work`` under the sync lock and the run's context; end with the ``sync`` event, never raising."""
     started = time.monotonic()
     try:
@@ -256,9 +102,6 @@ def _recorded(summary: SyncSummary, *, actor: str, work: Callable[[], None]) -> 
             except KeyboardInterrupt:
                 summary.status = STATUS_INTERRUPTED
                 summary.failures.append("interrupted before the end; the next run completes the work")
-            except HeldRunError as error:
-                summary.status = STATUS_COULD_NOT_RUN
-                summary.failures.append(str(error))
             except Exception as error:  # pylint: disable=broad-exception-caught  # on record, then reported
                 logger.exception("sync %s failed", summary.run_id)
                 summary.fail(f"unexpected error: {error!r}")
@@ -280,20 +123,14 @@ def _recorded(summary: SyncSummary, *, actor: str, work: Callable[[], None]) -> 
 def _run(summary: SyncSummary, progress: ProgressCallback, *, golden: list[GoldenRecord], accepted_by: str) -> None:
     options = summary.options
     client = shared_client(base_url=options.base_url, max_parallel_requests=options.concurrency)
-    abandon_stale_runs()
-    run = SyncRun.objects.create(
-        run_id=summary.run_id,
-        started_at=timezone.now(),
-        options=asdict(options),
-        complete_listing=options.complete_listing,
-    )
+    run = run_started(summary)
     try:
-        with _timed(summary, "stage_s"):
+        with timed_phase(summary, "stage_s"):
             run.listing_read_whole = _stage(run, client, summary, progress, golden=golden)
             run.save(update_fields=["listing_read_whole"])
         if summary.status == STATUS_COULD_NOT_RUN:
             return
-        with _timed(summary, "gate_s"):
+        with timed_phase(summary, "gate_s"):
             summary.gate = gate_run(
                 run=run,
                 golden=golden,
@@ -303,15 +140,31 @@ def _run(summary: SyncSummary, progress: ProgressCallback, *, golden: list[Golde
         if summary.gate.held:
             summary.status = STATUS_HELD
             return
-        with _timed(summary, "publish_s"):
-            publish_run(run=run, summary=summary, client=client)
-        run.status = RunStatus.PUBLISHED
+        publish_phase(run=run, summary=summary, client=client)
     finally:
         finish_run(run)
 
 
+def run_started(summary: SyncSummary) -> SyncRun:
+    """The run's record, once runs killed before they finished are closed (the caller holds the lock)."""
+    abandon_stale_runs()
+    return SyncRun.objects.create(
+        run_id=summary.run_id,
+        started_at=timezone.now(),
+        options=asdict(summary.options),
+        complete_listing=summary.options.complete_listing,
+    )
+
+
+def publish_phase(*, run: SyncRun, summary: SyncSummary, client: DummyJSONClient) -> None:
+    """Phase 3, timed; the run is published once every staged page is applied."""
+    with timed_phase(summary, "publish_s"):
+        publish_run(run=run, summary=summary, client=client)
+    run.status = RunStatus.PUBLISHED
+
+
 @contextmanager
-def _timed(summary: SyncSummary, phase: str) -> Iterator[None]:
+def timed_phase(summary: SyncSummary, phase: str) -> Iterator[None]:
     """Add the time spent in the block to the summary's phase timings (for the record and bench/)."""
     started = time.monotonic()
     try:

@@ -18,7 +18,8 @@ from .models import Product, ProductRefresh, RefreshState
 from .selectors import is_stale
 from .services import product_refresh
 from .sharded_sync import SHARDED_SYNC_ACTOR, shard_run, sharded_sync
-from .sync import SyncOptions, product_sync
+from .sync import product_sync
+from .sync_summary import SyncOptions
 
 REFRESH_QUEUE = "default"
 SYNC_QUEUE = "sync"

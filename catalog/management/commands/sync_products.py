@@ -17,16 +17,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from catalog import conf
+from catalog.held_runs import HeldRunError, held_run_publish
 from catalog.quality.expectations import ExpectationsError
 from catalog.quality.gate import UnknownReference
-from catalog.sync import (
-    STATUS_COULD_NOT_RUN,
-    HeldRunError,
-    SyncOptions,
-    SyncSummary,
-    held_run_publish,
-    product_sync,
-)
+from catalog.sync import product_sync
+from catalog.sync_summary import STATUS_COULD_NOT_RUN, SyncOptions, SyncSummary
 
 MAX_FAILURES_SHOWN = 10
 MAX_REASONS_SHOWN = 12

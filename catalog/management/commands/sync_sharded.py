@@ -3,7 +3,8 @@
 Queues one sharded sync (``catalog/sharded_sync.py``) and, unless ``--no-wait``, follows
 it to the end and exits as ``sync_products`` does: 0 ok, 1 failures or rejections, 2 could
 not run, 3 held by the publish gate (nothing applied; publish it after review with
-``sync_products --accept-drift RUN_ID``), 124 not finished within ``--timeout``. Workers (``make worker``) must be running.
+``sync_products --accept-drift RUN_ID``), 124 not finished within ``--timeout``.
+Workers (``make worker``) must be running.
 """
 
 import sys
@@ -19,7 +20,7 @@ from audit.context import new_run_id
 from catalog import conf
 from catalog.management.commands.sync_products import positive_int
 from catalog.models import ShardState, SyncShard
-from catalog.sync import SyncOptions
+from catalog.sync_summary import SyncOptions
 from catalog.tasks import sharded_sync_task
 
 POLL_SECONDS = 0.5
@@ -72,6 +73,14 @@ class Command(BaseCommand):
             self.stderr.write(self.style.ERROR("the sharded sync task failed; see the worker's log"))
             sys.exit(EXIT_TASK_FAILED)
         outcome: dict[str, Any] = result.return_value or {}
+        self._report(outcome)
+        style = self.style.SUCCESS if outcome["exit_code"] == 0 else self.style.ERROR
+        self.stdout.write(style(f"sharded sync {outcome['status']}, exit code {outcome['exit_code']}"))
+        if outcome["exit_code"]:
+            sys.exit(outcome["exit_code"])
+
+    def _report(self, outcome: dict[str, Any]) -> None:
+        """What the run did: counts, failures, the gate's decision and the duration."""
         details = outcome["details"]
         products, images = details["products"], details["images"]
         self.stdout.write(
@@ -94,10 +103,6 @@ class Command(BaseCommand):
                     f"  python manage.py sync_products --accept-drift {outcome['run_id']}"
                 )
         self.stdout.write(f"duration: {details['duration_s']:.2f} s")
-        style = self.style.SUCCESS if outcome["exit_code"] == 0 else self.style.ERROR
-        self.stdout.write(style(f"sharded sync {outcome['status']}, exit code {outcome['exit_code']}"))
-        if outcome["exit_code"]:
-            sys.exit(outcome["exit_code"])
 
     def _progress(self, run_id: str) -> None:
         states = dict(
