@@ -21,7 +21,7 @@ from django.db.models import Q, Value
 from django.db.models.expressions import Combinable, RawSQL
 from django.db.models.functions import StrIndex
 
-from .validation import search_text
+from .payload import search_text
 from .vendor_indexes import SQLITE_TABLE
 
 MAX_SEARCH_TERMS = 8

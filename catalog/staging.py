@@ -12,9 +12,9 @@ from typing import Any
 from django.db import transaction
 
 from .models import StagedPage, SyncRun
+from .payload import is_number
 from .quality.expectations import EXACT_FIELDS
 from .quality.profile import NUMERIC_FIELDS, merge_summaries, page_summary
-from .validation import is_number
 
 GOLDEN_FIELDS = (*EXACT_FIELDS, *NUMERIC_FIELDS)
 

@@ -4,13 +4,10 @@ Every rule has an id (``price.negative``, ``images.format``...) that validation
 audit events carry, so a rejected product can be traced to the exact rule.
 """
 
-import hashlib
-import json
 import math
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, cast
 
 from django.utils.dateparse import parse_datetime
@@ -19,8 +16,17 @@ from audit.models import Kind, Outcome
 from audit.services import record_event
 
 from .image_rules import check_product_images
+from .payload import (
+    CENT,
+    contains_nul,
+    is_integer,
+    is_number,
+    payload_sha256,
+    search_text,
+    to_decimal,
+    without_personal_data,
+)
 
-CENT = Decimal("0.01")
 MAX_PRICE = Decimal("9999999999.99")
 MAX_TITLE_LENGTH = 255
 MAX_TEXT_LENGTH = 20_000
@@ -50,66 +56,6 @@ class CleanProduct:
     reviews: list[dict[str, Any]]
     raw_sha256: str
     raw: dict[str, Any]
-
-
-def payload_sha256(raw: Any) -> str:
-    """sha256 of a payload's canonical JSON: the same data hashes the same however it was spelled."""
-    text = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def search_text(*parts: str) -> str:
-    """Lower-cased text without accents, so "cafe" finds "Café"."""
-    decomposed = unicodedata.normalize("NFKD", " ".join(parts).casefold())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
-
-
-def contains_nul(value: Any) -> bool:
-    """Whether any string in a JSON value, keys included, holds a NUL character."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(contains_nul(key) or contains_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(contains_nul(item) for item in value)
-    return False
-
-
-def without_personal_data(raw: dict[str, Any]) -> dict[str, Any]:
-    """The payload to store: as received, less the reviewers' e-mail addresses.
-
-    ``raw_sha256`` is still taken over the payload as received, so the stored copy can
-    be traced to the exact upstream data without keeping personal data.
-    """
-    reviews = raw.get("reviews")
-    if not isinstance(reviews, list):
-        return raw
-    cleaned = [
-        {key: value for key, value in review.items() if key != "reviewerEmail"} if isinstance(review, dict) else review
-        for review in reviews
-    ]
-    return {**raw, "reviews": cleaned}
-
-
-def is_number(value: Any) -> bool:
-    """A JSON number (bool is not one)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def is_integer(value: Any) -> bool:
-    """A JSON integer (bool is not one)."""
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def to_decimal(value: Any) -> Decimal | None:
-    """A number as a two-place Decimal, or None when it is not a finite number."""
-    if not is_number(value):
-        return None
-    try:
-        number = Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
 
 
 class _Checker:  # pylint: disable=too-few-public-methods

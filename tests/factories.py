@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from catalog.client import stored_image_name
 from catalog.models import Category, ImageKind, ImageStatus, Product, ProductChange, ProductImage, Review
+from catalog.payload import search_text
 from catalog.persistence import category_name
-from catalog.validation import search_text
 from tests.payloads import image_bytes
 
 CENT = Decimal("0.01")

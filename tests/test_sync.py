@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 
 from audit.models import AuditEvent
 from catalog.models import Category, ImageStatus, Product, ProductChange, ProductImage
-from catalog.validation import payload_sha256
+from catalog.payload import payload_sha256
 from tests.sync_helpers import leftover_partial_files, stored_images_match_their_hashes, sync
 
 pytestmark = pytest.mark.django_db(transaction=True)
