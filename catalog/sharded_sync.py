@@ -28,7 +28,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.files.storage import default_storage
-from django.db import DatabaseError
 from django.db.models import Q
 from django.utils import timezone
 
@@ -40,7 +39,7 @@ from .client_factory import shared_client
 from .dummyjson import DummyJSONClient, is_envelope
 from .image_sync import ImageCounts, refresh_images
 from .models import RunStatus, ShardKind, ShardState, SyncRun, SyncShard
-from .persistence import save_page, unpublish_missing
+from .persistence import unpublish_missing
 from .quality.gate import gate_run
 from .staging import stage_page, staged_pages
 from .sync import (  # the single-process sync's own steps, so both gate alike and write the same rows
@@ -49,7 +48,7 @@ from .sync import (  # the single-process sync's own steps, so both gate alike a
     golden_records,
     record_page_violations,
     run_started,
-    split_page,
+    store_staged_page,
 )
 from .sync_lock import SyncAlreadyRunning, sync_lock
 from .sync_summary import STATUS_COULD_NOT_RUN, STATUS_HELD, SyncOptions, SyncSummary
@@ -274,12 +273,7 @@ def apply_staged_pages(summary: SyncSummary, run: SyncRun) -> tuple[set[int], li
     seen: set[int] = set()
     image_batches: list[list[int]] = []
     for number, batch in staged_pages(run):
-        clean, invalid = split_page(batch, seen)
-        try:
-            summary.products.add(save_page(clean, invalid, run_id=summary.run_id))
-        except DatabaseError as error:  # the page rolled back whole; go on with the next
-            summary.fail(f"page {number} ({len(batch)} products) could not be stored: {error}")
-            clean = []
+        clean = store_staged_page(summary, batch, seen, label=f"page {number} ({len(batch)} products)")
         if summary.options.images and clean:
             image_batches.append([product.id for product in clean])
     return seen, image_batches

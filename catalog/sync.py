@@ -234,12 +234,7 @@ def publish_run(*, run: SyncRun, summary: SyncSummary, client: DummyJSONClient) 
     downloads = ImageDownloads(client, concurrency=options.concurrency, refresh=options.refresh_images)
     with downloads:
         for _, batch in staged_pages(run):
-            clean, invalid = split_page(batch, seen)
-            try:
-                summary.products.add(save_page(clean, invalid, run_id=summary.run_id))
-            except DatabaseError as error:  # the page rolled back whole; go on with the next
-                summary.fail(f"products {done + 1}-{done + len(batch)} could not be stored: {error}")
-                clean = []
+            clean = store_staged_page(summary, batch, seen, label=f"products {done + 1}-{done + len(batch)}")
             # This page's images download while the next page is written.
             submitted = downloads.submit([c.id for c in clean]) if options.images else None
             if pending:
@@ -281,6 +276,17 @@ def _batches(client: DummyJSONClient, summary: SyncSummary) -> Iterator[tuple[li
         yield page.products, page.total if options.limit is None else min(page.total, options.limit)
     if options.category and not received:
         summary.fail(f"category {options.category!r} has no products")
+
+
+def store_staged_page(summary: SyncSummary, batch: list[Any], seen: set[int], *, label: str) -> list[CleanProduct]:
+    """Write one staged page through the per-page write path; the products stored, none if it rolled back."""
+    clean, invalid = split_page(batch, seen)
+    try:
+        summary.products.add(save_page(clean, invalid, run_id=summary.run_id))
+    except DatabaseError as error:  # the page rolled back whole; the run goes on with the next
+        summary.fail(f"{label} could not be stored: {error}")
+        return []
+    return clean
 
 
 def split_page(batch: list[Any], seen: set[int]) -> tuple[list[CleanProduct], dict[int, list[Violation]]]:
