@@ -8,17 +8,12 @@ INSERT only on the audit table, and EXECUTE on ``audit_prune``. Without the vari
 Django's ``migrate``, unchanged.
 """
 
-import os
 from typing import Any
 
-import dj_database_url
 from django.core.management.commands.migrate import Command as DjangoMigrateCommand
 from django.db import connections
 
-from audit.privileges import grant_app_role
-
-OWNER_URL_ENV = "MIGRATE_DATABASE_URL"
-CREDENTIALS = ("USER", "PASSWORD", "HOST", "PORT")
+from audit.privileges import OWNER_URL_ENV, connected_as, grant_app_role, owner_credentials
 
 
 class Command(DjangoMigrateCommand):
@@ -27,23 +22,15 @@ class Command(DjangoMigrateCommand):
     help = DjangoMigrateCommand.help + f" With {OWNER_URL_ENV} set, runs as that owner and grants the app role."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        owner_url = os.environ.get(OWNER_URL_ENV)
-        if not owner_url:
+        owner = owner_credentials()
+        if owner is None:
             super().handle(*args, **options)
             return
         connection = connections[options["database"]]
-        app_settings = {name: connection.settings_dict.get(name) for name in CREDENTIALS}
-        owner = dj_database_url.parse(owner_url)
-        connection.close()
-        connection.settings_dict.update({name: owner.get(name, "") for name in CREDENTIALS})
-        try:
+        app_role = connection.settings_dict.get("USER")
+        with connected_as(connection, owner):
             super().handle(*args, **options)
-            if connection.vendor == "postgresql" and app_settings["USER"] and app_settings["USER"] != owner.get("USER"):
-                grant_app_role(connection=connection, app_role=app_settings["USER"])
+            if connection.vendor == "postgresql" and app_role and app_role != owner["USER"]:
+                grant_app_role(connection=connection, app_role=app_role)
                 if options["verbosity"] >= 1:
-                    self.stdout.write(
-                        f"Granted the app role {app_settings['USER']} its privileges (audit: SELECT, INSERT)."
-                    )
-        finally:
-            connection.close()
-            connection.settings_dict.update(app_settings)
+                    self.stdout.write(f"Granted the app role {app_role} its privileges (audit: SELECT, INSERT).")
