@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import record_event
+from tests.database_roles import suite_roles
 
 pytestmark = [
     pytest.mark.django_db,
@@ -24,6 +25,14 @@ def raw(statement: str) -> None:
         cursor.execute(statement)
 
 
+def refusal(operation: str) -> str:
+    """Why the database refuses: the app role (make test-postgres) lacks the privilege; a role that
+    has it (a superuser running the suite) meets the trigger, which test_audit_privileges tries on the owner."""
+    if suite_roles() is not None:
+        return "permission denied for table audit_auditevent"
+    return f"audit events are append-only: {operation} refused"
+
+
 @pytest.mark.parametrize(
     ("statement", "operation"),
     [
@@ -34,7 +43,7 @@ def raw(statement: str) -> None:
 def test_raw_sql_cannot_rewrite_history(statement, operation):
     record_event(kind="fetch", outcome="ok")
 
-    with pytest.raises(DatabaseError, match=f"audit events are append-only: {operation} refused"):
+    with pytest.raises(DatabaseError, match=refusal(operation)):
         raw(statement)
     assert AuditEvent.objects.get().message == ""
 
@@ -57,7 +66,7 @@ def test_the_old_session_setting_no_longer_lets_a_delete_through():
             cursor.execute("SET LOCAL audit.allow_prune = 'on'")
             cursor.execute("DELETE FROM audit_auditevent")
 
-    with pytest.raises(DatabaseError, match="audit events are append-only: DELETE refused"):
+    with pytest.raises(DatabaseError, match=refusal("DELETE")):
         delete_with_the_old_flag()
     assert AuditEvent.objects.count() == 1
 

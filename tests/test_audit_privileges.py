@@ -1,8 +1,10 @@
 """PostgreSQL with two real roles: the app role cannot rewrite audit history, however it tries.
 
-The suite's own role (a superuser on CI) creates ``catalog_owner`` and ``catalog_app`` and a
-database owned by the owner; ``manage.py migrate`` runs as the owner (``MIGRATE_DATABASE_URL``)
-and grants the app role; then every bypass the issue found is tried as the app role.
+A database of its own, owned by ``catalog_owner``, named unlike a test database (so the trigger
+treats it as production's): when the suite runs as the app role (``make test-postgres``, as CI
+does) the owner creates it; when the suite's role is a superuser, that role creates the two
+roles and the database. ``manage.py migrate`` runs as the owner (``MIGRATE_DATABASE_URL``) and
+grants the app role; then every bypass the issue found is tried as the app role.
 """
 
 import os
@@ -17,6 +19,7 @@ from psycopg import sql
 
 from audit.privileges import grant_statements
 from bin.pg_roles import APP_ROLE, OWNER_ROLE, ensure_database, ensure_roles
+from tests.database_roles import suite_roles
 from tests.sync_helpers import PROJECT_ROOT
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="roles and grants are PostgreSQL's")
@@ -63,11 +66,15 @@ def roles_database(tmp_path_factory) -> Iterator[tuple[str, object]]:
     """A migrated database owned by catalog_owner, with five events the app role recorded."""
     name = f"catalog_roles_{os.getpid()}"
     tmp_path = tmp_path_factory.mktemp("roles")
+    # The owner may create databases on a test server (make test-postgres gives it CREATEDB).
+    creator = url(OWNER_ROLE, "postgres") if suite_roles() else admin_url()
     try:
-        with psycopg.connect(admin_url(), autocommit=True) as admin:
+        with psycopg.connect(creator, autocommit=True) as admin:
             ensure_roles(admin)
             ensure_database(admin, name)
     except psycopg.errors.InsufficientPrivilege as error:
+        if suite_roles():
+            raise  # the roles are the point of this run: never a quiet skip
         pytest.skip(f"the suite's role cannot create roles: {error}")
     try:
         migrated = manage(name, tmp_path, "migrate", "--verbosity", "1")
@@ -78,7 +85,7 @@ def roles_database(tmp_path_factory) -> Iterator[tuple[str, object]]:
         assert recorded.returncode == 0, recorded.stderr
         yield name, tmp_path
     finally:
-        with psycopg.connect(admin_url(), autocommit=True) as admin:
+        with psycopg.connect(creator, autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
@@ -130,11 +137,54 @@ def test_the_app_role_does_not_own_the_audit_table(roles_database):
     assert (owner, privileges) == (OWNER_ROLE, ["INSERT", "SELECT"])
 
 
-def test_the_trigger_refuses_truncate_even_for_the_owner(roles_database):
+def test_the_app_role_may_use_every_other_table_and_every_sequence(roles_database):
+    """Whatever later migrations add: full use of every other table, and of every sequence (inserts draw on them)."""
     database, _ = roles_database
+    with psycopg.connect(url(APP_ROLE, database)) as session:
+        lacking = session.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = current_schema() AND ("
+            " (c.relkind IN ('r', 'p') AND c.relname <> 'audit_auditevent' AND NOT ("
+            "  has_table_privilege(c.oid, 'SELECT') AND has_table_privilege(c.oid, 'INSERT')"
+            "  AND has_table_privilege(c.oid, 'UPDATE') AND has_table_privilege(c.oid, 'DELETE')))"
+            " OR (c.relkind = 'S' AND NOT (has_sequence_privilege(c.oid, 'USAGE')"
+            "  AND has_sequence_privilege(c.oid, 'SELECT'))))"
+        ).fetchall()
+        tables = session.execute("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()").fetchone()[0]
 
-    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only: TRUNCATE refused"):
-        as_role(OWNER_ROLE, database, "TRUNCATE audit_auditevent")
+    assert (lacking, tables > 10) == ([], True)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE audit_auditevent SET message = 'edited'", "DELETE FROM audit_auditevent", "TRUNCATE audit_auditevent"],
+    ids=["update", "delete", "truncate"],
+)
+def test_the_trigger_refuses_even_the_owner(roles_database, statement):
+    database, _ = roles_database
+    operation = statement.split()[0]
+
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match=f"append-only: {operation} refused"):
+        as_role(OWNER_ROLE, database, statement)
+    assert count(database) >= 5
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(suite_roles() is None, reason="make test-postgres runs the suite as the app role")
+def test_the_suite_itself_runs_as_the_app_role():
+    """The whole suite's connection is the app role's, with the audit grants production has."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_user, rolsuper, tableowner, "
+            " array(SELECT privilege_type::text FROM information_schema.role_table_grants"
+            "  WHERE table_name = 'audit_auditevent' AND grantee = current_user ORDER BY 1) "
+            "FROM pg_roles, pg_tables WHERE rolname = current_user AND tablename = 'audit_auditevent'"
+        )
+        user, superuser, owner, privileges = cursor.fetchone()
+
+    roles = suite_roles()
+    expected = (roles.app["USER"], False, roles.owner["USER"], ["INSERT", "SELECT"])
+    assert (user, superuser, owner, privileges) == expected
 
 
 PRUNE_A_MONTH_LATER = """
@@ -165,3 +215,4 @@ def test_grants_give_the_audit_table_select_and_insert_only():
     assert "GRANT SELECT, INSERT ON audit_auditevent TO app" in statements
     assert "GRANT SELECT, INSERT, UPDATE, DELETE ON catalog_product TO app" in statements
     assert not any("audit_auditevent" in line and "UPDATE" in line for line in statements)
+    assert "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO app" in statements
