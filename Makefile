@@ -4,8 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 LINTED := config catalog audit mirror tests bench bin manage.py
-PG_URL ?= postgres://postgres@127.0.0.1:5432/test
-PG_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+# PostgreSQL: a role that may create roles (pg-roles), and for test-postgres the server, its
+# database (where runs are recorded; pytest makes test_<name>_<pid> beside it) and the two roles.
+PG_SERVER ?= 127.0.0.1:5432
+PG_ADMIN_URL ?= postgres://postgres@$(PG_SERVER)/postgres
+PG_DATABASE ?= catalog_ci
+PG_APP_URL ?= postgres://catalog_app@$(PG_SERVER)/$(PG_DATABASE)
+PG_OWNER_URL ?= postgres://catalog_owner@$(PG_SERVER)/$(PG_DATABASE)
 # Settings keep DEBUG off unless it is set; these targets are for development, so they turn it
 # on (`make worker DEBUG=0` or an exported DEBUG wins). Production sets its own, see deploy/.
 export DEBUG ?= 1
@@ -53,12 +58,15 @@ migrate: install  ## bring the main database up to date (lint and test runs are 
 test: install-dev migrate lint  ## the whole suite with the coverage gate, after lint
 	$(PY) -m pytest --cov --cov-report=term-missing:skip-covered
 
-test-postgres: install-dev  ## the suite again on PostgreSQL (DATABASE_URL or the local server)
-	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) manage.py migrate --verbosity 0
-	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) -m pytest -q
+# As production runs: connected as catalog_app, migrated by catalog_owner, which here also creates
+# (CREATEDB, test servers only) and migrates pytest's test database (tests/database_roles.py).
+test-postgres: PG_ROLES_OPTIONS = --database $(PG_DATABASE) --createdb
+test-postgres: install-dev pg-roles  ## the suite again on PostgreSQL (PG_SERVER), as the app role catalog_app
+	DATABASE_URL=$(PG_APP_URL) MIGRATE_DATABASE_URL=$(PG_OWNER_URL) $(PY) manage.py migrate --verbosity 0
+	DATABASE_URL=$(PG_APP_URL) MIGRATE_DATABASE_URL=$(PG_OWNER_URL) $(PY) -m pytest -q
 
 pg-roles: install  ## create the PostgreSQL roles catalog_owner (migrations) and catalog_app (the site), idempotently
-	$(PY) -m bin.pg_roles $(PG_ADMIN_URL)
+	$(PY) -m bin.pg_roles $(PG_ADMIN_URL) $(PG_ROLES_OPTIONS)
 
 lint: install-dev  ## ruff check, ruff format --check, mypy --strict, then pylint (10.00/10; the score goes on the audit record)
 	$(BIN)/ruff check .
