@@ -23,7 +23,7 @@ LOOPBACK_NAMES = frozenset({"127.0.0.1", "::1", "localhost"})
 # (make test-postgres) the owner creates, migrates and drops the test database, the tests run as the
 # app role of DATABASE_URL (tests/database_roles.py).
 @pytest.fixture(scope="session")
-def django_db_modify_db_settings(django_db_modify_db_settings):  # pylint: disable=redefined-outer-name
+def django_db_modify_db_settings(django_db_modify_db_settings):
     """pytest-django's (the xdist and tox suffixes), then the owner's credentials for the set-up."""
     roles = suite_roles()
     if roles is not None:
@@ -33,7 +33,7 @@ def django_db_modify_db_settings(django_db_modify_db_settings):  # pylint: disab
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):  # pylint: disable=redefined-outer-name
+def django_db_setup(django_db_setup, django_db_blocker):
     """Once pytest-django has made the test database as the owner: grants, then the app role until teardown."""
     roles = suite_roles()
     if roles is None:

@@ -72,6 +72,8 @@ def prepare_test_database(database: BaseDatabaseWrapper, app_role: str) -> None:
     with database.cursor() as cursor:
         cursor.execute("SELECT current_schema()")
         schema = database.ops.quote_name(cursor.fetchone()[0])
+        # Test-only: tests/tampering.py plays an attacker with more rights than the app role's; no real
+        # database has this function, and the app role's own grants stay exactly migrate's.
         cursor.execute(TAMPER_FUNCTION.replace("{schema}", schema))
         cursor.execute(f"GRANT EXECUTE ON FUNCTION test_tamper(text) TO {database.ops.quote_name(app_role)}")
 
