@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
-LINTED := config catalog audit mirror tests bench bin manage.py
+LINTED := config catalog audit mirror tests bench bin manage.py conftest.py
 # PostgreSQL: a role that may create roles (pg-roles), and for test-postgres the server, its
 # database (where runs are recorded; pytest makes test_<name>_<pid> beside it) and the two roles.
 PG_SERVER ?= 127.0.0.1:5432

@@ -1,4 +1,4 @@
-"""Shared fixtures: PostgreSQL's two roles, fast client settings, a private MEDIA_ROOT, a DummyJSON stand-in."""
+"""Shared fixtures: fast client settings, a private MEDIA_ROOT, and a DummyJSON stand-in on loopback."""
 
 import os
 import signal
@@ -7,43 +7,13 @@ import socket
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
-from django.db import connection
 from pytest_socket import SocketBlockedError
 
-from audit.privileges import connected_as
 from audit.signing import create_signing_key
 from catalog.client import new_client
 from catalog.process_role import mark_web_process, unmark_web_process
-from tests.database_roles import flushing_as, prepare_test_database, suite_roles
 
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "::1", "localhost"})
-
-
-# pytest-django's documented hooks, overridden and still run: with MIGRATE_DATABASE_URL on PostgreSQL
-# (make test-postgres) the owner creates, migrates and drops the test database, the tests run as the
-# app role of DATABASE_URL (tests/database_roles.py).
-@pytest.fixture(scope="session")
-def django_db_modify_db_settings(django_db_modify_db_settings):
-    """pytest-django's (the xdist and tox suffixes), then the owner's credentials for the set-up."""
-    roles = suite_roles()
-    if roles is not None:
-        connection.close()
-        connection.settings_dict.update(roles.owner)
-    return django_db_modify_db_settings
-
-
-@pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    """Once pytest-django has made the test database as the owner: grants, then the app role until teardown."""
-    roles = suite_roles()
-    if roles is None:
-        yield django_db_setup
-        return
-    with django_db_blocker.unblock():
-        prepare_test_database(connection, roles.app["USER"])
-    # Back to the owner on the way out, so pytest-django drops the database as the role that made it.
-    with connected_as(connection, roles.app), flushing_as(roles.owner):
-        yield django_db_setup
 
 
 @pytest.fixture(autouse=True)

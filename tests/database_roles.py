@@ -1,13 +1,15 @@
 """The PostgreSQL suite runs as the site does: connected as the app role, its database made by the owner.
 
 ``make test-postgres`` sets ``DATABASE_URL`` to the app role (``catalog_app``) and
-``MIGRATE_DATABASE_URL`` to the owner (``catalog_owner``), as production does. tests/conftest.py
-then has pytest-django create, migrate and drop the test database as the owner, grants the app
-role what ``manage.py migrate`` grants it, and runs every test as the app role: a code path that
-needs more than those grants fails the suite.
+``MIGRATE_DATABASE_URL`` to the owner (``catalog_owner``), as production does. The project's root
+conftest.py then has pytest-django create, migrate and drop the test database as the owner, grants
+the app role what ``manage.py migrate`` grants it, and runs every test as the app role: a code path
+that needs more than those grants fails the suite.
 
-Two things the tests need are more than the app role may do, so they run as the owner, in the
-test database only:
+The test database alone gives the app role one thing more: UPDATE on sequences, for ``setval``,
+which Django's ``reset_sequences`` and the tests' renumbering of sequences (they do not roll back
+with a test's transaction) need; the app itself only draws numbers (USAGE). Two other needs are
+more than the app role may do, so they run as the owner, in the test database only:
 
 - Django's flush after each transactional test truncates every table, the audit table too (its
   trigger allows that in ``test_*`` databases only), and its ``post_migrate`` handlers create
@@ -67,15 +69,18 @@ def suite_roles() -> SuiteRoles | None:
 
 
 def prepare_test_database(database: BaseDatabaseWrapper, app_role: str) -> None:
-    """As the owner, right after the migrations: the app role's grants, and the test-only ``test_tamper``."""
+    """As the owner, right after the migrations: the app role's grants, then the test-only ones."""
     grant_app_role(connection=database, app_role=app_role)
     with database.cursor() as cursor:
         cursor.execute("SELECT current_schema()")
         schema = database.ops.quote_name(cursor.fetchone()[0])
         # Test-only: tests/tampering.py plays an attacker with more rights than the app role's; no real
-        # database has this function, and the app role's own grants stay exactly migrate's.
+        # database has this function.
         cursor.execute(TAMPER_FUNCTION.replace("{schema}", schema))
-        cursor.execute(f"GRANT EXECUTE ON FUNCTION test_tamper(text) TO {database.ops.quote_name(app_role)}")
+        role = database.ops.quote_name(app_role)
+        cursor.execute(f"GRANT EXECUTE ON FUNCTION test_tamper(text) TO {role}")
+        # Test-only too: setval, for reset_sequences and for tests that renumber between tests.
+        cursor.execute(f"GRANT UPDATE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}")
 
 
 def flushing_as(owner: dict[str, Any]) -> AbstractContextManager[Any]:
