@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, transaction
@@ -159,10 +159,15 @@ def write_prune_anchor(*, signed_checkpoint: dict[str, Any], store: AnchorStore 
 
 @dataclass
 class _Pace:
-    """Events recorded since this process last anchored, and when it did."""
+    """Events recorded since this process last anchored, when it did, and how often it anchors.
+
+    The pacing settings are read when a window starts, not on every event: this is the hot path.
+    """
 
     events: int = 0
-    since: float = 0.0
+    since: float = field(default_factory=time.monotonic)
+    every_events: int = field(default_factory=conf.anchor_every_events)
+    every_seconds: float = field(default_factory=conf.anchor_every_seconds)
 
 
 _pace: dict[str, _Pace] = {}
@@ -172,17 +177,15 @@ def anchor_after(*, kind: str, outcome: str, using: str) -> None:
     """Called after each committed event: anchor at the end of a run, and every N events or T seconds."""
     if not conf.anchoring_enabled():
         return
-    pace = _pace.setdefault(using, _Pace(since=time.monotonic()))
+    pace = _pace.get(using) or _pace.setdefault(using, _Pace())
     pace.events += 1
-    every_events, every_seconds = conf.anchor_every_events(), conf.anchor_every_seconds()
-    run_ended = kind in RUN_END_KINDS and outcome != Outcome.STARTED
-    if run_ended:
+    if kind in RUN_END_KINDS and outcome != Outcome.STARTED:
         reason = str(kind)
-    elif pace.events >= every_events or time.monotonic() - pace.since >= every_seconds:
+    elif pace.events >= pace.every_events or time.monotonic() - pace.since >= pace.every_seconds:
         reason = "periodic"
     else:
         return
-    pace.events, pace.since = 0, time.monotonic()
+    _pace[using] = _Pace()
     # Only committed events are anchored: inside a caller's transaction, the anchor waits for its commit.
     transaction.on_commit(lambda: _anchor_quietly(reason, using), using=using)
 

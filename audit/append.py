@@ -46,6 +46,7 @@ MAX_BATCH = 500
 _TABLE = AuditEvent._meta.db_table
 # Every column but the primary key; each field's column is its name.
 _NAMES = [str(model_field.column) for model_field in AuditEvent._meta.concrete_fields if not model_field.primary_key]
+_ALL_NAMES = [str(model_field.attname) for model_field in AuditEvent._meta.concrete_fields]  # the order from_db expects
 assert all(model_field.column == model_field.attname for model_field in AuditEvent._meta.concrete_fields)
 
 
@@ -226,12 +227,11 @@ def _append_batch(  # pylint: disable=too-many-arguments
 
 
 def _stored_events(batch: list[dict[str, Any]], ids: list[int], using: str) -> list[AuditEvent]:
-    events = []
-    for fields, primary_key in zip(batch, ids, strict=True):
-        event = AuditEvent(id=primary_key, **fields)
-        event._state.adding, event._state.db = False, using  # pylint: disable=protected-access  # as Django's loading does
-        events.append(event)
-    return events
+    """The events as the database now holds them, built as a query would build them."""
+    return [
+        AuditEvent.from_db(using, _ALL_NAMES, [primary_key if name == "id" else fields[name] for name in _ALL_NAMES])
+        for fields, primary_key in zip(batch, ids, strict=True)
+    ]
 
 
 def _driver_cursor(connection: Any) -> Any:
