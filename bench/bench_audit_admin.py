@@ -151,13 +151,20 @@ def _rare(fields: dict, number: int) -> None:
     )
 
 
+def _stored_row(fields: dict) -> tuple:
+    """The event in export (column) order, its details as the writer stores them: the canonical text hashed."""
+    from audit.chain import canonical_json  # pylint: disable=import-outside-toplevel
+    from audit.manifest import EXPORT_FIELDS  # pylint: disable=import-outside-toplevel
+
+    return tuple(canonical_json(fields[name]) if name == "details" else fields[name] for name in EXPORT_FIELDS)
+
+
 def generate_rows(size: int, now: datetime, seed: int = 42):
     """``size`` events spread over the last 30 days, as tuples in export (column) order.
 
     Four writers' chains take turns, as four processes appending side by side would.
     """
-    from audit.chain import canonical_json, event_hash  # pylint: disable=import-outside-toplevel
-    from audit.manifest import EXPORT_FIELDS  # pylint: disable=import-outside-toplevel
+    from audit.chain import event_hash  # pylint: disable=import-outside-toplevel
     from audit.models import GENESIS_HASH  # pylint: disable=import-outside-toplevel
 
     rng = random.Random(seed)
@@ -174,8 +181,7 @@ def generate_rows(size: int, now: datetime, seed: int = 42):
             roll = rng.random()
             (_fetch if roll < 0.7 else _download if roll < 0.9 else _other)(rng, fields)
         fields["hash"] = heads[chain] = event_hash(fields)
-        # The details as the writer stores them: the canonical text they were hashed as.
-        yield tuple(canonical_json(fields[name]) if name == "details" else fields[name] for name in EXPORT_FIELDS)
+        yield _stored_row(fields)
 
 
 def _insert_sqlite(raw_cursor, statement: str, rows) -> None:

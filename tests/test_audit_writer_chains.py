@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from audit.anchors import present_bitmap, present_seqs
@@ -129,3 +130,17 @@ def test_a_chain_that_goes_on_after_a_prune_links_to_what_the_checkpoint_pinned(
 @pytest.mark.parametrize("seqs", [[7], [1, 2, 3], [10, 12, 30, 31, 90]])
 def test_an_anchors_bitmap_gives_back_its_seqs(seqs):
     assert present_seqs(seqs[0], seqs[-1], present_bitmap(seqs)) == seqs
+
+
+def test_the_change_view_links_to_the_neighbours_in_the_events_own_chain(admin_client):
+    events = next(iter(run_writers().values()))
+    middle = events[5]
+
+    page = admin_client.get(reverse("admin:audit_auditevent_change", args=[middle.pk])).content.decode()
+
+    previous_url = reverse("admin:audit_auditevent_change", args=[events[4].pk])
+    next_url = reverse("admin:audit_auditevent_change", args=[events[6].pk])
+    assert (
+        f'<a href="{previous_url}">previous #{events[4].seq}</a> · <a href="{next_url}">next #{events[6].seq}</a>'
+        in page
+    )
