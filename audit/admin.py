@@ -21,7 +21,7 @@ from django_stubs_ext import StrOrPromise
 from .admin_mixins import ReadOnlyAdminMixin
 from .dashboard_charts import dashboard_context
 from .filters import StatusClassFilter, TimeRangeFilter
-from .models import AuditEvent, Kind, Outcome
+from .models import GENESIS_HASH, AuditEvent, Kind, Outcome
 from .paginator import LookaheadPaginator
 from .selectors import search_events
 
@@ -37,7 +37,7 @@ EVENT_FIELDS = ("seq", "created_at", "kind", "outcome_label", "actor", "message"
 REQUEST_FIELDS = ("method", "url", "status_code", "duration_ms", "bytes", "sha256", "attempt")
 TRACE_FIELDS = ("run_events", "product_links", "rule", "chain_neighbours")
 TEST_RUN_FIELDS = ("test_summary", "test_failures")
-CHAIN_FIELDS = ("prev_hash", "hash")
+CHAIN_FIELDS = ("chain", "prev_hash", "hash")
 
 
 def _changelist_url(**filters: object) -> str:
@@ -203,22 +203,23 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[typ
 
     @admin.display(description=_("in the chain"))
     def chain_neighbours(self, event: AuditEvent) -> str:
-        """Links to the events just before and after this one."""
-        neighbours = dict(
-            AuditEvent.objects.filter(seq__in=[event.seq - 1, event.seq + 1]).values_list("seq", "pk").order_by()
-        )
-        parts = []
-        for label, seq in ((_("previous"), event.seq - 1), (_("next"), event.seq + 1)):
-            if seq in neighbours:
-                url = reverse("admin:audit_auditevent_change", args=[neighbours[seq]])
-                parts.append(format_html('<a href="{}">{} #{}</a>', url, label, seq))
-            elif seq == 0:
-                parts.append(format_html("{}", _("the first event")))
-            elif seq < event.seq:
-                parts.append(format_html("{} #{} {}", label, seq, _("pruned")))
-            else:
-                parts.append(format_html("{}", _("the newest event")))
-        return format_html_join(" · ", "{}", ((part,) for part in parts))
+        """Links to the events just before and after this one in its writer's chain."""
+        chain = AuditEvent.objects.filter(chain=event.chain)
+        previous = chain.filter(seq__lt=event.seq).order_by("-seq").values_list("seq", "pk").first()
+        following = chain.filter(seq__gt=event.seq).order_by("seq").values_list("seq", "pk").first()
+        if previous is not None:
+            before = self._neighbour_link(_("previous"), *previous)
+        elif event.prev_hash == GENESIS_HASH:
+            before = format_html("{}", _("the first event"))
+        else:
+            before = format_html("{} {}", _("previous"), _("pruned"))
+        after = self._neighbour_link(_("next"), *following) if following else format_html("{}", _("the newest event"))
+        return format_html("{} · {}", before, after)
+
+    @staticmethod
+    def _neighbour_link(label: StrOrPromise, seq: int, primary_key: int) -> str:
+        url = reverse("admin:audit_auditevent_change", args=[primary_key])
+        return format_html('<a href="{}">{} #{}</a>', url, label, seq)
 
     @admin.display(description=_("summary"))
     def test_summary(self, event: AuditEvent) -> StrOrPromise:

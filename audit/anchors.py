@@ -1,11 +1,13 @@
 """Signed anchors: what the database held, signed and written outside it, at the end of every run and often.
 
-An anchor covers a range of events: the last event's seq and hash, and the first 8 bytes of
-every event's hash in the range, so ``verify_audit`` can name the first event that differs
-even when an attacker recomputed every later hash. Each anchor continues from the last one in
-the store. Anchors are written after the events they cover are committed, by the process that
-wrote them; a failure to anchor is logged and retried by the next anchor, never raised into
-the work that recorded the events.
+An anchor covers the events its writer process appended since its last anchor: their seqs
+(``first_seq``..``last_seq``, with a ``present`` bitmap when other writers' events lie
+between them) and the first 8 bytes of each one's hash, so ``verify_audit`` can name the
+first event that differs even when an attacker recomputed every later hash, and knows an
+anchored event that has gone missing. Each process anchors only its own chains, after its
+events are committed, so an anchor never races a writer still committing. A failure to
+anchor is logged and retried by the next anchor, never raised into the work that recorded
+the events.
 """
 
 import base64
@@ -14,7 +16,8 @@ import logging
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, transaction
@@ -22,13 +25,14 @@ from django.utils import timezone
 
 from . import conf
 from .anchor_store import ANCHOR_SUFFIX, AnchorStore, anchor_store
+from .append import owned_chains
 from .chain import canonical_json, canonical_time
 from .models import AuditEvent, Kind, Outcome
 from .signing import Signer, default_signer
 
 logger = logging.getLogger(__name__)
 
-ANCHOR_VERSION = 1
+ANCHOR_VERSION = 2
 DIGEST_BYTES = 8
 MAX_EVENTS_PER_ANCHOR = 50_000
 HEAD, PRUNE = "head", "prune"
@@ -52,6 +56,20 @@ def seq_of_name(name: str) -> int | None:
     return int(head) if head.isdigit() else None
 
 
+def present_bitmap(seqs: list[int]) -> bytes:
+    """Bit ``seq - seqs[0]`` set for each seq (ascending): which seqs of the range an anchor covers."""
+    bits = bytearray((seqs[-1] - seqs[0]) // 8 + 1)
+    for seq in seqs:
+        offset = seq - seqs[0]
+        bits[offset >> 3] |= 1 << (offset & 7)
+    return bytes(bits)
+
+
+def present_seqs(first: int, last: int, bitmap: bytes) -> list[int]:
+    """The seqs ``present_bitmap`` marked."""
+    return [first + offset for offset in range(last - first + 1) if bitmap[offset >> 3] >> (offset & 7) & 1]
+
+
 def signed_document(payload: dict[str, Any], signer: Signer) -> bytes:
     """The anchor file: the payload and its signature."""
     payload = {**payload, "key_id": signer.key_id}
@@ -64,56 +82,70 @@ def last_anchored_seq(store: AnchorStore) -> int:
     return max((seq for seq in seqs if seq is not None), default=0)
 
 
-def _digest_rows(using: str, first_seq: int, last_seq: int) -> list[tuple[int, str]]:
-    rows = AuditEvent.objects.using(using).filter(seq__gte=first_seq, seq__lte=last_seq).order_by("seq")
-    return list(rows.values_list("seq", "hash"))
-
-
-def _contiguous(rows: list[tuple[int, str]]) -> list[tuple[int, str]]:
-    """The rows up to the first gap: an anchor vouches only for a run of consecutive events."""
-    for index in range(1, len(rows)):
-        if rows[index][0] != rows[index - 1][0] + 1:
-            return rows[:index]
-    return rows
+def head_payload(rows: list[tuple[int, str]], *, reason: str) -> dict[str, Any]:
+    """The anchor of ``rows`` (seq and hash, ascending)."""
+    seqs = [seq for seq, _ in rows]
+    payload = {
+        "version": ANCHOR_VERSION,
+        "type": HEAD,
+        "reason": reason,
+        "created_at": canonical_time(timezone.now()),
+        "first_seq": seqs[0],
+        "last_seq": seqs[-1],
+        "head_hash": rows[-1][1],
+        "digests": base64.b64encode(b"".join(digest_of(hash_) for _, hash_ in rows)).decode(),
+    }
+    if seqs[-1] - seqs[0] + 1 != len(seqs):
+        payload["present"] = base64.b64encode(present_bitmap(seqs)).decode()
+    return payload
 
 
 _write_lock = threading.Lock()
+# (store, alias, chain): the last seq of that chain this process has anchored there.
+_anchored: dict[tuple[str, str, str], int] = {}
 
 
-def write_head_anchors(*, reason: str, using: str = DEFAULT_DB_ALIAS, store: AnchorStore | None = None) -> list[str]:
-    """Anchor every event committed since the store's last anchor; the names written (none when up to date)."""
+def _not_anchored(using: str, done: dict[str, int]) -> tuple[list[tuple[int, str]], dict[str, int]]:
+    """The seq and hash of each event of these chains after what is ``done``; each chain's newest seq."""
+    events = AuditEvent.objects.using(using).filter(chain__in=list(done), seq__gt=min(done.values()))
+    rows, newest = [], dict(done)
+    for seq, chain, hash_ in events.order_by("seq").values_list("seq", "chain", "hash").iterator():
+        if seq > done[chain]:
+            rows.append((seq, hash_))
+            newest[chain] = seq
+    return rows, newest
+
+
+def write_head_anchors(
+    *,
+    reason: str,
+    using: str = DEFAULT_DB_ALIAS,
+    store: AnchorStore | None = None,
+    chains: Iterable[str] | None = None,
+) -> list[str]:
+    """Anchor the committed events of ``chains`` (this process's own, by default) not anchored yet.
+
+    Returns the names of the anchors written.
+    """
     with _write_lock:
         store = store or anchor_store()
         store.prepare()
-        events = AuditEvent.objects.using(using)
-        head = events.order_by("-seq").values_list("seq", flat=True).first()
-        oldest = events.order_by("seq").values_list("seq", flat=True).first()
-        anchored = last_anchored_seq(store)
-        if head is None or oldest is None or head <= anchored:
-            if head is not None and head < anchored:
-                logger.error("audit: the database ends at #%s but anchors go to #%s: run verify_audit", head, anchored)
+        chains = sorted(owned_chains(using) if chains is None else chains)
+        if not chains:
             return []
-        signer = default_signer()
-        written, first = [], max(anchored + 1, oldest)
-        while first <= head:
-            rows = _contiguous(_digest_rows(using, first, min(first + MAX_EVENTS_PER_ANCHOR - 1, head)))
-            if not rows or rows[0][0] != first:
-                logger.error("audit: event #%s is missing; not anchoring past it: run verify_audit", first)
-                break
-            payload = {
-                "version": ANCHOR_VERSION,
-                "type": HEAD,
-                "reason": reason,
-                "created_at": canonical_time(timezone.now()),
-                "first_seq": first,
-                "last_seq": rows[-1][0],
-                "head_hash": rows[-1][1],
-                "digests": base64.b64encode(b"".join(digest_of(hash_) for _, hash_ in rows)).decode(),
-            }
-            name = anchor_name(rows[-1][0], HEAD)
-            store.append(name, signed_document(payload, signer))
+        where = store.describe()
+        done = {chain: _anchored.get((where, using, chain), 0) for chain in chains}
+        rows, newest = _not_anchored(using, done)
+        if not rows:
+            return []
+        signer, written = default_signer(), []
+        for first in range(0, len(rows), MAX_EVENTS_PER_ANCHOR):
+            part = rows[first : first + MAX_EVENTS_PER_ANCHOR]
+            name = anchor_name(part[-1][0], HEAD)
+            store.append(name, signed_document(head_payload(part, reason=reason), signer))
             written.append(name)
-            first = rows[-1][0] + 1
+        for chain, seq in newest.items():
+            _anchored[where, using, chain] = seq
         return written
 
 
@@ -127,10 +159,15 @@ def write_prune_anchor(*, signed_checkpoint: dict[str, Any], store: AnchorStore 
 
 @dataclass
 class _Pace:
-    """Events recorded since this process last anchored, and when it did."""
+    """Events recorded since this process last anchored, when it did, and how often it anchors.
+
+    The pacing settings are read when a window starts, not on every event: this is the hot path.
+    """
 
     events: int = 0
-    since: float = 0.0
+    since: float = field(default_factory=time.monotonic)
+    every_events: int = field(default_factory=conf.anchor_every_events)
+    every_seconds: float = field(default_factory=conf.anchor_every_seconds)
 
 
 _pace: dict[str, _Pace] = {}
@@ -140,17 +177,15 @@ def anchor_after(*, kind: str, outcome: str, using: str) -> None:
     """Called after each committed event: anchor at the end of a run, and every N events or T seconds."""
     if not conf.anchoring_enabled():
         return
-    pace = _pace.setdefault(using, _Pace(since=time.monotonic()))
+    pace = _pace.get(using) or _pace.setdefault(using, _Pace())
     pace.events += 1
-    every_events, every_seconds = conf.anchor_every_events(), conf.anchor_every_seconds()
-    run_ended = kind in RUN_END_KINDS and outcome != Outcome.STARTED
-    if run_ended:
+    if kind in RUN_END_KINDS and outcome != Outcome.STARTED:
         reason = str(kind)
-    elif pace.events >= every_events or time.monotonic() - pace.since >= every_seconds:
+    elif pace.events >= pace.every_events or time.monotonic() - pace.since >= pace.every_seconds:
         reason = "periodic"
     else:
         return
-    pace.events, pace.since = 0, time.monotonic()
+    _pace[using] = _Pace()
     # Only committed events are anchored: inside a caller's transaction, the anchor waits for its commit.
     transaction.on_commit(lambda: _anchor_quietly(reason, using), using=using)
 
@@ -163,7 +198,7 @@ def _anchor_quietly(reason: str, using: str) -> None:
 
 
 def anchor_run_end(*, reason: str, using: str = DEFAULT_DB_ALIAS) -> list[str]:
-    """Anchor now, at the end of a run that records no closing event of its own (an export)."""
+    """Anchor this process's events now, at the end of a run that records no closing event of its own (an export)."""
     if not conf.anchoring_enabled():
         return []
     return write_head_anchors(reason=reason, using=using)

@@ -102,6 +102,7 @@ def _parse(raw: bytes) -> dict[str, Any]:
         raise _BadLine("not a JSON object") from error
     if not isinstance(row, dict):
         raise _BadLine("not a JSON object")
+    row.setdefault("chain", "")  # exports from before per-writer chains
     missing = [name for name in EXPORT_FIELDS if name not in row]
     if missing:
         raise _BadLine(f"lacks {', '.join(missing)}")
@@ -114,10 +115,17 @@ def _parse(raw: bytes) -> dict[str, Any]:
     return row
 
 
-def _check_link(row: dict[str, Any], expected_seq: int | None, previous_hash: str | None) -> None:
-    if row["seq"] != expected_seq:
-        raise _BadLine(f"expected event #{expected_seq} but found #{row['seq']}: removed or reordered")
-    if row["prev_hash"] != previous_hash:
+def _check_link(row: dict[str, Any], previous_seq: int | None, heads: dict[str, str]) -> None:
+    """Seqs ascend, and each event links to the one before it in its chain.
+
+    The first event of a chain in the export may link to an event before the export.
+    """
+    if previous_seq is not None and row["seq"] <= previous_seq:
+        raise _BadLine(f"event #{row['seq']} comes after #{previous_seq}: reordered")
+    expected = heads.get(row["chain"])
+    if expected is not None and row["prev_hash"] != expected:
+        if previous_seq is not None and row["seq"] > previous_seq + 1:
+            raise _BadLine(f"expected event #{previous_seq + 1} but found #{row['seq']}: removed or reordered")
         raise _BadLine(f"event #{row['seq']} does not link to the event before it: removed or reordered")
 
 
@@ -139,16 +147,19 @@ def _check_totals(manifest: dict[str, Any], digest: ExportDigest) -> str:
 def verify_export(export_path: Path, manifest: dict[str, Any]) -> ExportCheck:
     """Recompute every line's hash, check the links (for unfiltered exports) and the manifest's totals."""
     digest = ExportDigest()
-    expected_seq, previous_hash = manifest.get("first_seq"), manifest.get("first_prev_hash")
+    previous_seq, first_seq = None, manifest.get("first_seq")
+    heads: dict[str, str] = {}
     with open(export_path, "rb") as export:
         for number, raw in enumerate(export, start=1):
             try:
                 row = _parse(raw)
+                if number == 1 and (row["seq"], row["prev_hash"]) != (first_seq, manifest.get("first_prev_hash")):
+                    raise _BadLine(f"expected event #{first_seq} but found #{row['seq']}: removed or reordered")
                 if manifest.get("chained", True):
-                    _check_link(row, expected_seq, previous_hash)
+                    _check_link(row, previous_seq, heads)
             except _BadLine as error:
                 return ExportCheck(digest.count, f"line {number}: {error}", number)
             digest.add(row, raw)
-            expected_seq, previous_hash = row["seq"] + 1, row["hash"]
+            previous_seq, heads[row["chain"]] = row["seq"], row["hash"]
     problem = _check_totals(manifest, digest)
     return ExportCheck(digest.count, problem)

@@ -65,8 +65,9 @@ class AuditEvent(models.Model):
     """One fetch, download, sync, validation finding or test run.
 
     ``hash`` is sha256 over the canonical form of the other fields and ``prev_hash``,
-    so changing, removing or reordering a row breaks the chain that ``verify_audit``
-    walks. Rows are created only by ``audit.services.record_event``.
+    the hash of the event before it in the same ``chain`` (one per writer), so changing,
+    removing or reordering a row breaks the chain that ``verify_audit`` walks. Rows are
+    created only by ``audit.services.record_event``.
     """
 
     seq = models.PositiveBigIntegerField(_("sequence"), unique=True, editable=False)
@@ -86,7 +87,10 @@ class AuditEvent(models.Model):
     message = models.TextField(_("message"), blank=True, editable=False)
     details = models.JSONField(_("details"), default=dict, blank=True, editable=False)
     prev_hash = models.CharField(_("previous hash"), max_length=64, editable=False)
-    hash = models.CharField(_("hash"), max_length=64, unique=True, editable=False)
+    # Not unique, and so not indexed: nothing looks an event up by its hash, and every index costs each append.
+    hash = models.CharField(_("hash"), max_length=64, editable=False)
+    # The writer's chain that prev_hash links within; empty for events from before chains.
+    chain = models.CharField(_("chain"), max_length=32, blank=True, default="", editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -107,6 +111,8 @@ class AuditEvent(models.Model):
             models.Index(fields=["url"], name="audit_url_prefix", opclasses=["varchar_pattern_ops"]),
             # The dashboard's per-day latency reads one kind over a time range.
             models.Index(fields=["kind", "created_at"], name="audit_kind_created"),
+            # A chain's head (appends inside a transaction) and its events (anchoring).
+            models.Index(fields=["chain", "seq"], name="audit_chain_seq"),
         ]
 
     def __str__(self) -> str:

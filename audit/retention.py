@@ -1,12 +1,15 @@
-"""Retention: delete events older than a cut-off in batches, behind a checkpoint that keeps the chain verifiable.
+"""Retention: delete events older than a cut-off in batches, behind a checkpoint that keeps the chains verifiable.
 
-The checkpoint is an ordinary event appended to the chain before anything is deleted. It
-carries the seq and hash of the last pruned event, so ``verify_audit`` can start at the
-oldest remaining event; rows deleted without a checkpoint still show up as removed.
+The checkpoint is an ordinary event appended before anything is deleted. Its signed
+statement carries the seq and hash of the last pruned event and of each chain's last
+pruned event, so ``verify_audit`` can start at the oldest remaining event and link every
+chain that goes on; rows deleted without a checkpoint still show up as removed.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
@@ -17,7 +20,14 @@ from .chain import canonical_time
 from .models import AuditEvent, Kind, Outcome
 from .services import record_event
 from .signing import default_signer
-from .verification import PRUNED_THROUGH_HASH, PRUNED_THROUGH_SEQ, SIGNED_CHECKPOINT, describe, verify_stored_chain
+from .verification import (
+    CHAIN_HEADS,
+    PRUNED_THROUGH_HASH,
+    PRUNED_THROUGH_SEQ,
+    SIGNED_CHECKPOINT,
+    describe,
+    verify_stored_chain,
+)
 
 DEFAULT_BATCH_SIZE = 10_000
 
@@ -63,6 +73,15 @@ def _delete_pruned_range(first_seq: int, last_seq: int, using: str) -> int:
         return int(cursor.rowcount)
 
 
+def _chain_heads(
+    walked: dict[str, tuple[int, str]], pinned: Mapping[str, tuple[int, str]], last_seq: int, using: str
+) -> dict[str, list[Any]]:
+    """Each chain's last pruned event: those walked now, and those earlier prunes pinned that still go on."""
+    going_on = set(AuditEvent.objects.using(using).filter(seq__gt=last_seq).values_list("chain", flat=True).distinct())
+    heads = {chain: pin for chain, pin in pinned.items() if chain in going_on} | walked
+    return {chain: [seq, hash_] for chain, (seq, hash_) in sorted(heads.items())}
+
+
 def prune_events(
     *, older_than: timedelta, batch_size: int = DEFAULT_BATCH_SIZE, using: str = DEFAULT_DB_ALIAS
 ) -> PruneResult:
@@ -86,6 +105,7 @@ def prune_events(
         "type": "prune",
         PRUNED_THROUGH_SEQ: last_seq,
         PRUNED_THROUGH_HASH: report.head_hash,
+        CHAIN_HEADS: _chain_heads(report.chain_heads, start.walk.chain_pins, last_seq, using),
         "pruned_from_seq": oldest,
         "cutoff": canonical_time(cutoff),
         "key_id": signer.key_id,
@@ -100,7 +120,7 @@ def prune_events(
             PRUNED_THROUGH_HASH: report.head_hash,
             SIGNED_CHECKPOINT: signed,
             "pruned_from_seq": oldest,
-            "pruned_count": last_seq - oldest + 1,
+            "pruned_count": report.count,
             "cutoff": canonical_time(cutoff),
             "older_than_days": older_than / timedelta(days=1),
         },

@@ -8,7 +8,7 @@ are a truncated tail. Only signed prune checkpoints may explain missing early ev
 
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -16,94 +16,115 @@ from django.db import DEFAULT_DB_ALIAS
 
 from .anchor_set import AnchorSet, load_anchor_set
 from .anchor_store import AnchorStore, anchor_store
-from .chain import ChainReport
-from .fast_walk import stored_rows, walk
-from .models import GENESIS_HASH, AuditEvent, Kind, Outcome
+from .models import AuditEvent, Kind, Outcome
 from .services import record_event
 from .signing import check_signed, verify_keys
+from .walk import ChainReport, WalkStart, stored_rows, walk
 
-# The keys a prune checkpoint's details carry: the last pruned event's seq and hash, and the signed statement.
+# The keys a prune checkpoint's details carry: the last pruned event's seq and hash, the
+# last pruned event of each chain (seq and hash), and the signed statement of all three.
 PRUNED_THROUGH_SEQ = "pruned_through_seq"
 PRUNED_THROUGH_HASH = "pruned_through_hash"
+CHAIN_HEADS = "chain_heads"
 SIGNED_CHECKPOINT = "signed"
 HASH_PATTERN = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
 class ChainStart:
-    """Where a walk of the stored chain begins, the hashes signed prune checkpoints pinned, and forged ones."""
+    """Where a walk of the stored chains begins, what signed prunes explain, and the anchors it checks against."""
 
-    seq: int
-    hash: str
-    pinned: dict[int, str]
-    forged: dict[int, str] = field(default_factory=dict)
+    walk: WalkStart
     anchors: AnchorSet | None = None
+
+    @property
+    def seq(self) -> int:
+        """The first seq the walk expects."""
+        return self.walk.seq
 
     @property
     def pruned(self) -> bool:
         """Whether events before the start were pruned behind a checkpoint."""
-        return self.seq > 1
+        return self.walk.pruned_through > 0 and self.walk.seq > 1
 
 
-def _signed_pin(details: dict[str, Any], keys: dict[str, Ed25519PublicKey]) -> tuple[int, str] | None:
-    """The pruned-through seq and hash of a checkpoint a trusted key signed, else None."""
+def prune_statement(payload: Any) -> dict[str, Any] | None:
+    """The signed statement of a prune, when well formed: its pruned-through seq and hash, and chain heads."""
+    if not isinstance(payload, dict):
+        return None
+    seq, hash_ = payload.get(PRUNED_THROUGH_SEQ), payload.get(PRUNED_THROUGH_HASH)
+    if not isinstance(seq, int) or not isinstance(hash_, str) or not HASH_PATTERN.fullmatch(hash_):
+        return None
+    heads = payload.get(CHAIN_HEADS, {"": [seq, hash_]})  # before chains, one chain of them all
+    if not isinstance(heads, dict) or not all(
+        isinstance(head, list) and len(head) == 2 and isinstance(head[0], int) and isinstance(head[1], str)
+        for head in heads.values()
+    ):
+        return None
+    return payload
+
+
+def _signed_statement(details: dict[str, Any], keys: dict[str, Ed25519PublicKey]) -> dict[str, Any] | None:
+    """The prune statement a trusted key signed, when the checkpoint's own fields repeat it, else None."""
     signed = details.get(SIGNED_CHECKPOINT)
     if not isinstance(signed, dict) or not isinstance(signed.get("payload"), dict):
         return None
     payload = signed["payload"]
     if check_signed(payload, signed.get("signature"), keys):
         return None
-    seq, hash_ = payload.get(PRUNED_THROUGH_SEQ), payload.get(PRUNED_THROUGH_HASH)
-    if (seq, hash_) != (details.get(PRUNED_THROUGH_SEQ), details.get(PRUNED_THROUGH_HASH)):
+    if (payload.get(PRUNED_THROUGH_SEQ), payload.get(PRUNED_THROUGH_HASH)) != (
+        details.get(PRUNED_THROUGH_SEQ),
+        details.get(PRUNED_THROUGH_HASH),
+    ):
         return None
-    if isinstance(seq, int) and isinstance(hash_, str) and HASH_PATTERN.fullmatch(hash_):
-        return seq, hash_
-    return None
+    return prune_statement(payload)
 
 
-def checkpoint_pins(
+def checkpoint_statements(
     *, keys: dict[str, Ed25519PublicKey], using: str = DEFAULT_DB_ALIAS
-) -> tuple[dict[int, str], dict[int, str]]:
-    """The pins of signed prune checkpoints, and the checkpoints no trusted key signed (seq: why)."""
-    pins, forged = {}, {}
+) -> tuple[list[dict[str, Any]], dict[int, str]]:
+    """The statements of signed prune checkpoints, and the checkpoints no trusted key signed (seq: why)."""
+    statements, forged = [], {}
     checkpoints = AuditEvent.objects.using(using).filter(kind=Kind.CHECKPOINT).values_list("seq", "details")
     for seq, details in checkpoints:
-        pin = _signed_pin(details if isinstance(details, dict) else {}, keys)
-        if pin is None:
+        statement = _signed_statement(details if isinstance(details, dict) else {}, keys)
+        if statement is None:
             forged[seq] = "is a prune checkpoint no trusted key signed: forged"
         else:
-            pins[pin[0]] = pin[1]
-    return pins, forged
+            statements.append(statement)
+    return statements, forged
 
 
-def chain_start(
-    oldest: tuple[int, str] | None, pins: dict[int, str], forged: dict[int, str] | None = None
-) -> ChainStart:
-    """Start at the oldest stored event when a signed checkpoint covers everything before it, else at #1.
+def walk_start(oldest: int | None, statements: list[dict[str, Any]], forged: dict[int, str]) -> WalkStart:
+    """Start at #1, or, after signed prunes, at the oldest stored event or just past the pruned range.
 
-    ``oldest`` is the oldest stored event's seq and previous hash. Starting at #1 when
-    rows are missing without a checkpoint makes the walk report them as removed.
+    Each chain continues from the last pruned event the latest prune recorded for it.
     """
-    forged = forged or {}
-    if oldest is None or oldest[0] == 1 or not any(seq >= oldest[0] - 1 for seq in pins):
-        return ChainStart(1, GENESIS_HASH, pins, forged)
-    first_seq, first_prev_hash = oldest
-    # A prune stopped between batches leaves the end of its range: the first row's own
-    # link is taken, and the walk meets the checkpoint's pinned event further on.
-    return ChainStart(first_seq, pins.get(first_seq - 1, first_prev_hash), pins, forged)
+    pruned_through, pins = 0, {}
+    for statement in sorted(statements, key=lambda statement: int(statement[PRUNED_THROUGH_SEQ])):
+        pruned_through = max(pruned_through, statement[PRUNED_THROUGH_SEQ])
+        heads = statement.get(CHAIN_HEADS, {"": [statement[PRUNED_THROUGH_SEQ], statement[PRUNED_THROUGH_HASH]]})
+        pins.update({chain: (seq, hash_) for chain, (seq, hash_) in heads.items()})
+    if not pruned_through:
+        return WalkStart(suspect=forged)
+    first = pruned_through + 1 if oldest is None else min(oldest, pruned_through + 1)
+    return WalkStart(seq=first, pruned_through=pruned_through, chain_pins=pins, suspect=forged)
 
 
 def stored_chain_start(
     *, using: str = DEFAULT_DB_ALIAS, keys: dict[str, Ed25519PublicKey] | None = None, anchors: AnchorSet | None = None
 ) -> ChainStart:
-    """Where verification of the chain stored in ``using`` begins."""
+    """Where verification of the chains stored in ``using`` begins."""
     keys = keys if keys is not None else verify_keys()
-    oldest = AuditEvent.objects.using(using).order_by("seq").values_list("seq", "prev_hash").first()
-    pins, forged = checkpoint_pins(keys=keys, using=using)
+    oldest = AuditEvent.objects.using(using).order_by("seq").values_list("seq", flat=True).first()
+    statements, forged = checkpoint_statements(keys=keys, using=using)
     if anchors is not None:
-        pins = {**anchors.prunes, **pins}
-    start = chain_start(oldest, pins, forged)
-    return ChainStart(start.seq, start.hash, start.pinned, start.forged, anchors)
+        statements += [statement for statement in map(prune_statement, anchors.prunes) if statement is not None]
+        if anchors.first_conflict is not None:
+            forged.setdefault(
+                anchors.first_conflict, "is anchored twice with different hashes: rewritten between anchors"
+            )
+    return ChainStart(walk_start(oldest, statements, forged), anchors)
 
 
 def verify_stored_chain(
@@ -113,7 +134,7 @@ def verify_stored_chain(
     store: AnchorStore | None = None,
     anchored: bool = True,
 ) -> tuple[ChainReport, ChainStart]:
-    """Walk the stored chain (up to ``through_seq``, when given) from its start, against the anchors.
+    """Walk the stored chains (up to ``through_seq``, when given) from their start, against the anchors.
 
     Raises ``AnchorStoreUnavailable`` or ``KeyUnavailable`` when the anchors or keys cannot
     be read, and ``AnchorForged`` when an anchor is not genuine.
@@ -121,22 +142,11 @@ def verify_stored_chain(
     keys = verify_keys()
     anchors = load_anchor_set(store or anchor_store(), keys) if anchored else None
     start = stored_chain_start(using=using, keys=keys, anchors=anchors)
-    suspect = dict(start.forged)
-    if anchors is not None and anchors.first_conflict is not None:
-        suspect.setdefault(anchors.first_conflict, "is anchored twice with different hashes: rewritten between anchors")
     rows = stored_rows(using=using, through_seq=through_seq)
     try:
-        report = walk(
-            rows, start_seq=start.seq, start_hash=start.hash, pinned=start.pinned, anchors=anchors, suspect=suspect
-        )
+        report = walk(rows, start=start.walk, anchors=anchors, to_the_end=through_seq is None)
     finally:
         rows.close()  # release the cursor now, even when the walk stopped early
-    if report.intact and anchors is not None and through_seq is None:
-        last_walked = start.seq + report.count - 1
-        if anchors.last_seq > last_walked:
-            missing = last_walked + 1
-            problem = f"event #{missing} is anchored (through #{anchors.last_seq}) but missing: the tail was truncated"
-            report = ChainReport(report.count, report.head_hash, missing, problem)
     return report, start
 
 
@@ -147,11 +157,10 @@ def describe(report: ChainReport, start: ChainStart) -> str:
     since = f" from #{start.seq} (earlier events pruned behind a signed checkpoint)" if start.pruned else ""
     anchors = ""
     if start.anchors is not None:
-        last_walked = start.seq + report.count - 1
         if start.anchors.last_seq:
             anchors = f"; signed anchors match through #{start.anchors.last_seq}"
-            if last_walked > start.anchors.last_seq:
-                anchors += f", {last_walked - start.anchors.last_seq} newer events not anchored yet"
+            if report.unanchored:
+                anchors += f", {report.unanchored} events not anchored yet"
         else:
             anchors = "; no signed anchor yet"
     return f"audit chain intact: {report.count} events{since}, head {report.head_hash}{anchors}"

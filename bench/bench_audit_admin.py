@@ -112,9 +112,14 @@ def _other(rng: random.Random, fields: dict) -> None:
         )
 
 
-def _blank_event(seq: int, created_at: datetime, run_id: str, previous_hash: str) -> dict:
+# The writer chains of the generated log.
+BENCH_CHAINS = ("a1a1a1a1a1a1a1a1", "b2b2b2b2b2b2b2b2", "c3c3c3c3c3c3c3c3", "d4d4d4d4d4d4d4d4")
+
+
+def _blank_event(seq: int, created_at: datetime, run_id: str, chain: str, previous_hash: str) -> dict:
     return {
         "seq": seq,
+        "chain": chain,
         "created_at": created_at,
         "method": "",
         "url": "",
@@ -146,26 +151,37 @@ def _rare(fields: dict, number: int) -> None:
     )
 
 
-def generate_rows(size: int, now: datetime, seed: int = 42):
-    """``size`` hash-chained events spread over the last 30 days, as tuples in export (column) order."""
-    from audit.chain import event_hash  # pylint: disable=import-outside-toplevel
+def _stored_row(fields: dict) -> tuple:
+    """The event in export (column) order, its details as the writer stores them: the canonical text hashed."""
+    from audit.chain import canonical_json  # pylint: disable=import-outside-toplevel
     from audit.manifest import EXPORT_FIELDS  # pylint: disable=import-outside-toplevel
+
+    return tuple(canonical_json(fields[name]) if name == "details" else fields[name] for name in EXPORT_FIELDS)
+
+
+def generate_rows(size: int, now: datetime, seed: int = 42):
+    """``size`` events spread over the last 30 days, as tuples in export (column) order.
+
+    Four writers' chains take turns, as four processes appending side by side would.
+    """
+    from audit.chain import event_hash  # pylint: disable=import-outside-toplevel
     from audit.models import GENESIS_HASH  # pylint: disable=import-outside-toplevel
 
     rng = random.Random(seed)
     start, step = now - SPAN, SPAN / size
-    previous_hash, run_id = GENESIS_HASH, ""
+    heads, run_id = dict.fromkeys(BENCH_CHAINS, GENESIS_HASH), ""
     for seq in range(1, size + 1):
         if seq % EVENTS_PER_RUN == 1:
             run_id = f"{rng.getrandbits(128):032x}"
-        fields = _blank_event(seq, start + step * seq, run_id, previous_hash)
+        chain = BENCH_CHAINS[seq % len(BENCH_CHAINS)]
+        fields = _blank_event(seq, start + step * seq, run_id, chain, heads[chain])
         if seq % (size // PLANTED) == 0:
             _rare(fields, seq)
         else:
             roll = rng.random()
             (_fetch if roll < 0.7 else _download if roll < 0.9 else _other)(rng, fields)
-        fields["hash"] = previous_hash = event_hash(fields)
-        yield tuple(json.dumps(fields[name]) if name == "details" else fields[name] for name in EXPORT_FIELDS)
+        fields["hash"] = heads[chain] = event_hash(fields)
+        yield _stored_row(fields)
 
 
 def _insert_sqlite(raw_cursor, statement: str, rows) -> None:

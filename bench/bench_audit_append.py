@@ -52,7 +52,7 @@ def _before_record_event(**fields) -> None:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [0x4155444954])
         last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
         last_seq, last_hash = last or (0, GENESIS_HASH)
-        fields.update(seq=last_seq + 1, prev_hash=last_hash, created_at=timezone.now())
+        fields.update(seq=last_seq + 1, prev_hash=last_hash, created_at=timezone.now(), chain="")
         fields["hash"] = event_hash(fields)
         AuditEvent(**fields).save(force_insert=True)
 
@@ -178,37 +178,39 @@ def verified(database_url: str, work: Path) -> str:
 
 
 def run_backend(backend: str, args: argparse.Namespace) -> dict[tuple[str, int, int], float] | None:
-    """Every mode and writer count on one fresh database of ``backend``."""
+    """Every writer count of each way, on a fresh database of ``backend`` per way (their seqs and chains differ)."""
     from bench.bench_audit_admin import postgres_admin  # pylint: disable=import-outside-toplevel
 
-    with tempfile.TemporaryDirectory(prefix="bench-append-") as folder:
-        work, admin = Path(folder), None
-        if backend == "sqlite":
-            database_url = f"sqlite:///{work / 'bench.sqlite3'}"
-        else:
-            admin = postgres_admin(args.postgres_url)
-            if admin is None:
-                print(f"postgresql: skipped, {args.postgres_url} does not answer")
-                return None
-            admin.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DATABASE} WITH (FORCE)")
-            admin.execute(f"CREATE DATABASE {SCRATCH_DATABASE}")
-            database_url = args.postgres_url.rsplit("/", 1)[0] + f"/{SCRATCH_DATABASE}"
-        try:
-            prepare(database_url, work)
-            results = {}
-            for threads in THREAD_COUNTS:
-                for mode in MODES:
+    admin = None
+    if backend == "postgresql":
+        admin = postgres_admin(args.postgres_url)
+        if admin is None:
+            print(f"postgresql: skipped, {args.postgres_url} does not answer")
+            return None
+    results = {}
+    try:
+        for mode in MODES:
+            with tempfile.TemporaryDirectory(prefix="bench-append-") as folder:
+                work, database_url = Path(folder), f"sqlite:///{folder}/bench.sqlite3"
+                if admin is not None:
+                    name = f"{SCRATCH_DATABASE}_{mode}"
+                    admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                    admin.execute(f"CREATE DATABASE {name}")
+                    database_url = args.postgres_url.rsplit("/", 1)[0] + f"/{name}"
+                prepare(database_url, work)
+                for threads in THREAD_COUNTS:
                     for writers in WRITER_COUNTS:
                         rate = measure(database_url, work, mode, writers, threads, args.seconds)
                         results[mode, writers, threads] = rate
                         label = f"{writers} writer(s) x {threads} thread(s)"
                         print(f"  {backend:<10} {mode:<6} {label}: {rate:8,.0f} events/s", flush=True)
-            print(f"  {backend}: {verified(database_url, work)}")
-            return results
-        finally:
-            if admin is not None:
-                admin.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DATABASE} WITH (FORCE)")
-                admin.close()
+                print(f"  {backend} {mode}: {verified(database_url, work)}")
+        return results
+    finally:
+        if admin is not None:
+            for mode in MODES:
+                admin.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DATABASE}_{mode} WITH (FORCE)")
+            admin.close()
 
 
 def report(all_results: dict[str, dict[tuple[str, int, int], float]]) -> None:

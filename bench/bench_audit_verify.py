@@ -4,12 +4,12 @@ Run: ``.venv/bin/python bench/bench_audit_verify.py`` (1,000,000 events; a few m
 them spent building the log). ``--size 100000`` for a quicker run. The target is under 30 s
 for 1,000,000 events.
 
-A child process gets a temporary SQLite database, migrates it, bulk-inserts a valid hash
-chain (the rows of ``bench_audit_admin``: hashes from ``audit.chain.event_hash``, written
-with executemany, bypassing ``record_event`` for speed), signs anchors over all of it as
-the end of a run would, then times the whole verification (``verify_stored_chain``: every
-anchor's signature, every event's hash and link, and every event against its anchor) and
-prints the figures.
+A child process gets a temporary SQLite database, migrates it, bulk-inserts valid hash
+chains (the rows of ``bench_audit_admin``: four writers' chains interleaved, hashes from
+``audit.chain.event_hash``, written with executemany, bypassing ``record_event`` for speed),
+signs anchors over all of it as the end of each writer's run would, then times the whole
+verification (``verify_stored_chain``: every anchor's signature, every event's hash and link,
+and every event against its anchor) and prints the figures.
 """
 
 import argparse
@@ -39,25 +39,23 @@ def run_child(size: int) -> None:
     from audit.anchors import write_head_anchors
     from audit.signing import create_signing_key
     from audit.verification import describe, verify_stored_chain
-    from bench.bench_audit_admin import fill
+    from bench.bench_audit_admin import BENCH_CHAINS, fill
 
     call_command("migrate", verbosity=0)
     create_signing_key(Path(os.environ["AUDIT_SIGNING_KEY_FILE"]))
     fill_s = fill(size, datetime.now(UTC))
     started = time.monotonic()
-    anchors = write_head_anchors(reason="bench")
-    anchor_s = time.monotonic() - started
-    started = time.monotonic()
+    anchors = write_head_anchors(reason="bench", chains=BENCH_CHAINS)
+    anchored = time.monotonic()
     report, start = verify_stored_chain()
-    verify_s = time.monotonic() - started
     print(
         json.dumps(
             {
                 "size": size,
                 "fill_s": fill_s,
                 "anchors": len(anchors),
-                "anchor_s": anchor_s,
-                "verify_s": verify_s,
+                "anchor_s": anchored - started,
+                "verify_s": time.monotonic() - anchored,
                 "result": describe(report, start)[:120],
             }
         )

@@ -39,7 +39,12 @@ def cli() -> argparse.Namespace:
 
 def fresh_site(work: Path, name: str) -> dict[str, str]:
     """A migrated, empty database of its own for one run; the environment that uses it."""
-    env = site_env(work, DATABASE_URL=f"sqlite:///{work / name}.sqlite3", MEDIA_ROOT=str(work / name / "media"))
+    env = site_env(
+        work,
+        DATABASE_URL=f"sqlite:///{work / name}.sqlite3",
+        MEDIA_ROOT=str(work / name / "media"),
+        AUDIT_ANCHOR_DIR=str(work / name / "anchors"),
+    )
     manage(env, "migrate", "-v0")
     return env
 

@@ -54,8 +54,9 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def site_env(work: Path, **extra: str) -> dict[str, str]:
-    """Environment for a production-like site on a throwaway SQLite database in ``work``."""
-    return {
+    """Environment for a production-like site on a throwaway SQLite database in ``work``,
+    with its own audit signing key and anchor store (DEBUG off does not create them)."""
+    env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{work / 'site.sqlite3'}",
         "MEDIA_ROOT": str(work / "media"),
@@ -70,6 +71,10 @@ def site_env(work: Path, **extra: str) -> dict[str, str]:
         "AUDIT_RECORD_TEST_RUNS": "0",
         **extra,
     }
+    Path(env["AUDIT_ANCHOR_DIR"]).mkdir(parents=True, exist_ok=True)
+    if not Path(env["AUDIT_SIGNING_KEY_FILE"]).exists():
+        manage_output(env, "audit_keys", "--create", env["AUDIT_SIGNING_KEY_FILE"])
+    return env
 
 
 def manage(env: dict[str, str], *args: str) -> None:

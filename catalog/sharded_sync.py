@@ -31,6 +31,7 @@ from django.core.files.storage import default_storage
 from django.db.models import Q
 from django.utils import timezone
 
+from audit.anchors import anchor_run_end
 from audit.context import run_context
 from audit.models import Kind, Outcome
 from audit.services import record_event
@@ -99,6 +100,11 @@ def shard_run(*, shard_id: int, options: SyncOptions, actor: str) -> bool:
             logger.exception("shard %s failed", shard_id)
             shard.state, shard.result = ShardState.FAILED, {"error": f"unexpected error: {error!r}"}
     shard.save(update_fields=["state", "payloads", "total", "result"])
+    # This worker's requests are in its own audit chain: sign them now, not when it next writes.
+    try:
+        anchor_run_end(reason="shard")
+    except Exception:  # pylint: disable=broad-exception-caught  # the events are committed; the next anchor covers them
+        logger.exception("shard %s: could not write a signed anchor", shard_id)
     return True
 
 

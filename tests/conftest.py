@@ -7,8 +7,10 @@ import socket
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
+from django.db import connection
 from pytest_socket import SocketBlockedError
 
+from audit.append import SEQ_SEQUENCE, forget_chains
 from audit.signing import create_signing_key
 from catalog.client import new_client
 from catalog.process_role import mark_web_process, unmark_web_process
@@ -54,6 +56,19 @@ def audit_subprocess_environment(audit_signing_key_file, tmp_path_factory):
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
+
+
+@pytest.fixture(autouse=True)
+def fresh_audit_chains(request):
+    """Each test writes new audit chains and, on PostgreSQL, numbers its events from one past the
+    highest stored, as SQLite does: a sequence does not roll back with the test's transaction."""
+    forget_chains()
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or connection.vendor != "postgresql":
+        return
+    request.getfixturevalue("transactional_db" if marker.kwargs.get("transaction") else "db")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT setval('{SEQ_SEQUENCE}', COALESCE(MAX(seq), 0) + 1, false) FROM audit_auditevent")
 
 
 @pytest.fixture(autouse=True)

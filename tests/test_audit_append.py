@@ -6,9 +6,9 @@ import pytest
 from django.db import connections, transaction
 
 from audit import append
-from audit.chain import verify_chain
 from audit.models import AuditEvent
 from audit.services import record_event
+from audit.walk import verify_chain
 
 THREADS = 8
 EVENTS_PER_THREAD = 25
@@ -49,7 +49,7 @@ def test_concurrent_callers_each_get_their_own_committed_event():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_batch_raises_in_every_caller_and_stores_nothing(mocker):
-    mocker.patch.object(append, "event_hash", side_effect=RuntimeError("disk full"))
+    mocker.patch.object(append, "canonical_event_hash", side_effect=RuntimeError("disk full"))
     errors = []
 
     def work() -> None:

@@ -9,11 +9,11 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from audit import signals
-from audit.chain import verify_chain
 from audit.hygiene import bounded_int, clean_details, storable_text
 from audit.models import AuditEvent
 from audit.redaction import UNPARSABLE_URL, redact_text
 from audit.services import record_event
+from audit.walk import verify_chain
 
 SIGNED_URL = "https://bucket.s3.amazonaws.com/a.jpg?X-Amz-Signature=abc123&token=t0k&size=2"
 

@@ -183,7 +183,7 @@ def test_concurrent_writers_never_fork_the_chain():
 
 
 def test_a_failed_write_is_loud(mocker):
-    mocker.patch("audit.append.event_hash", side_effect=RuntimeError("disk full"))
+    mocker.patch("audit.append.canonical_event_hash", side_effect=RuntimeError("disk full"))
 
     with pytest.raises(RuntimeError, match="disk full"):
         record_event(kind="fetch", outcome="ok")

@@ -15,10 +15,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connections
 
-from audit.chain import verify_chain
 from audit.databases import temporary_alias
 from audit.main_database_writer import DATABASE_URL_ENV
 from audit.models import AuditEvent
+from audit.walk import verify_chain
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN = ("-p", "audit.pytest_plugin", "-p", "no:django", "-p", "no:cacheprovider")

@@ -116,7 +116,7 @@ def test_rows_deleted_past_the_checkpoint_are_caught():
     run("audit_prune", "--older-than", "30")
     tamper("DELETE FROM audit_auditevent WHERE seq = 4")
 
-    with pytest.raises(CommandError, match=r"^audit chain broken at event #1: expected event #1 but found #5: removed"):
+    with pytest.raises(CommandError, match=r"^audit chain broken at event #4: expected event #4 but found #5: removed"):
         run("verify_audit")
 
 
