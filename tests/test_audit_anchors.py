@@ -7,7 +7,6 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.core.management.base import CommandError
 from django.db import connection
 
 from audit import anchors
@@ -19,23 +18,9 @@ from audit.models import GENESIS_HASH, AuditEvent
 from audit.services import record_event
 from audit.signing import KeyUnavailable, Signer, create_signing_key, load_signing_key
 from tests.tampering import tamper
+from tests.verifying import verify, verify_fails
 
 pytestmark = pytest.mark.django_db
-
-
-def verify() -> str:
-    """What verify_audit printed."""
-    out = StringIO()
-    call_command("verify_audit", stdout=out)
-    return out.getvalue().strip()
-
-
-def verify_fails(returncode: int = 1) -> str:
-    """verify_audit's error, after checking its exit status."""
-    with pytest.raises(CommandError) as caught:
-        verify()
-    assert caught.value.returncode == returncode
-    return str(caught.value)
 
 
 def record(count: int) -> list[AuditEvent]:

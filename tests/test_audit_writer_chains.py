@@ -8,7 +8,6 @@ from unittest import mock
 
 import pytest
 from django.core.management import call_command
-from django.core.management.base import CommandError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +17,7 @@ from audit.models import AuditEvent
 from audit.services import record_event
 from tests.sync_helpers import PROJECT_ROOT, subprocess_env
 from tests.tampering import tamper
+from tests.verifying import verify, verify_fails
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,21 +29,6 @@ for number in range({EVENTS_EACH}):
     record_event(kind="fetch", outcome="ok", url=f"https://dummyjson.com/products/{{number}}")
 record_event(kind="sync", outcome="ok")
 """
-
-
-def verify() -> str:
-    """What verify_audit printed (it raises CommandError when the log is broken)."""
-    out = StringIO()
-    call_command("verify_audit", stdout=out)
-    return out.getvalue().strip()
-
-
-def verify_fails() -> str:
-    """verify_audit's error, after checking it exits 1."""
-    with pytest.raises(CommandError) as caught:
-        verify()
-    assert caught.value.returncode == 1
-    return str(caught.value)
 
 
 def run_writers() -> dict[str, list[AuditEvent]]:
