@@ -2,6 +2,7 @@
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -65,12 +66,20 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     }
 
 
+def _default_interrupt() -> None:
+    # A test run started in the background (CI harnesses, `make test &`) ignores SIGINT, and a
+    # child inherits that: Python then never installs its Ctrl-C handler, and the interrupt
+    # tests would send a signal nobody hears. The sync must start as a terminal would start it.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_sync_process(*args: str, **env: str) -> subprocess.Popen:
-    """Start ``manage.py sync_products`` as its own process."""
+    """Start ``manage.py sync_products`` as its own process, with Ctrl-C's default handling."""
     return subprocess.Popen(  # pylint: disable=consider-using-with
         [sys.executable, "manage.py", "sync_products", *args],
         cwd=PROJECT_ROOT,
         env=subprocess_env(**env),
+        preexec_fn=_default_interrupt,  # pylint: disable=subprocess-popen-preexec-fn  # it only resets a signal
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
