@@ -72,12 +72,9 @@ class _Reserve:
     drawn_at: float = 0.0
 
     def take(self, cursor: Any, count: int) -> list[int]:
-        """``count`` seqs, ascending, drawing more when the reserve runs short or old."""
-        if time.monotonic() - self.drawn_at > RESERVE_SECONDS:
-            self.seqs = []
-        if len(self.seqs) < count:
-            self.seqs += _draw(cursor, count - len(self.seqs) + RESERVE_SIZE)
-            self.drawn_at = time.monotonic()
+        """``count`` seqs, ascending; a fresh draw when the reserve runs short or old (the rest become a gap)."""
+        if len(self.seqs) < count or time.monotonic() - self.drawn_at > RESERVE_SECONDS:
+            self.seqs, self.drawn_at = _draw(cursor, count + RESERVE_SIZE), time.monotonic()
         taken, self.seqs = self.seqs[:count], self.seqs[count:]
         return taken
 

@@ -1,4 +1,4 @@
-"""The hash chains: the canonical form of an event, its hash, and verification of events in memory.
+"""The hash chains: the canonical form of an event and its hash (``walk.py`` verifies them).
 
 Each writer (a process, or a thread inside its own transaction) appends to a chain of its
 own, named by ``chain``: every event links to the previous event *of its chain* by

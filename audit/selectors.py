@@ -8,8 +8,9 @@ from django.db.models.functions import Substr
 
 from .models import AuditEvent
 
-# record_event stamps created_at under the chain lock, so time grows with seq. The
-# slack covers a wall clock stepped back; the exact time filter still applies on top.
+# record_event stamps created_at as it appends, and a writer uses a seq within a second of
+# drawing it (audit/append.py), so time grows with seq to within a second. The slack covers
+# that and a wall clock stepped back; the exact time filter still applies on top.
 CLOCK_SLACK = timedelta(minutes=10)
 # Above every character, so prefix + this bounds every string that starts with prefix.
 LAST_CHARACTER = "\U0010ffff"

@@ -47,11 +47,10 @@ from .sync import (  # the single-process sync's own steps, so both gate alike a
     UNREACHABLE_OUTCOMES,
     finish_run,
     golden_records,
-    record_page_violations,
     run_started,
-    store_staged_page,
 )
 from .sync_lock import SyncAlreadyRunning, sync_lock
+from .sync_pages import record_page_violations, store_staged_page
 from .sync_summary import STATUS_COULD_NOT_RUN, STATUS_HELD, SyncOptions, SyncSummary
 
 logger = logging.getLogger(__name__)

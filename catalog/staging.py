@@ -19,7 +19,8 @@ from .quality.profile import NUMERIC_FIELDS, merge_summaries, page_summary
 GOLDEN_FIELDS = (*EXACT_FIELDS, *NUMERIC_FIELDS)
 
 
-def _product_id(raw: Any) -> int | None:
+def product_id_of(raw: Any) -> int | None:
+    """The integer id a listed product claims, or None."""
     product_id = raw.get("id") if isinstance(raw, dict) else None
     return product_id if isinstance(product_id, int) and not isinstance(product_id, bool) else None
 
@@ -40,7 +41,7 @@ def stage_summary(payloads: list[Any], *, golden_ids: frozenset[int] = frozenset
     summary = page_summary(payloads)
     prices, golden = {}, {}
     for raw in payloads:
-        product_id = _product_id(raw)
+        product_id = product_id_of(raw)
         if product_id is None:
             continue
         if is_number(raw.get("price")):

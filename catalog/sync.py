@@ -1,7 +1,8 @@
 """``product_sync``: bring the catalog up to date with DummyJSON in three phases.
 
-1. Stage: per listing page, fetch (audited), validate (each violation an audit event) and
-   store the page as received in the run's staging table; the catalog is not touched.
+1. Stage: per listing page, fetch (audited), validate (each violation an audit event,
+   ``sync_pages``) and store the page as received in the run's staging table; the catalog
+   is not touched.
 2. Gate: profile the staged data, check it (schema, drift, volume, golden records, price
    changes) and decide; a held run ends here with exit status 3 and nothing applied, so a
    run killed anywhere before phase 3 leaves the catalog exactly as it was.
@@ -23,7 +24,6 @@ from dataclasses import asdict
 from typing import Any
 
 from django.core.files.storage import default_storage
-from django.db import DatabaseError
 from django.utils import timezone
 
 from audit.context import new_run_id, run_context
@@ -35,11 +35,12 @@ from .client_factory import shared_client
 from .dummyjson import DummyJSONClient, SourceError
 from .image_sync import ImageDownloads
 from .models import RunStatus, StagedPage, SyncRun
-from .persistence import save_page, unpublish_missing
+from .persistence import unpublish_missing
 from .quality.expectations import GoldenRecord, load_expectations
 from .quality.gate import gate_run, reference_profile
 from .staging import stage_page, staged_pages
 from .sync_lock import SyncAlreadyRunning, sync_lock
+from .sync_pages import record_page_violations, store_staged_page
 from .sync_summary import (
     STATUS_COULD_NOT_RUN,
     STATUS_HELD,
@@ -47,7 +48,6 @@ from .sync_summary import (
     SyncOptions,
     SyncSummary,
 )
-from .validation import CleanProduct, Violation, record_violations, validate_product
 
 # A first page that ends like this means the run could not start: nothing was read.
 UNREACHABLE_OUTCOMES = frozenset({Outcome.CONNECTION_ERROR, Outcome.TIMEOUT, Outcome.HTTP_ERROR, Outcome.BLOCKED})
@@ -276,59 +276,3 @@ def _batches(client: DummyJSONClient, summary: SyncSummary) -> Iterator[tuple[li
         yield page.products, page.total if options.limit is None else min(page.total, options.limit)
     if options.category and not received:
         summary.fail(f"category {options.category!r} has no products")
-
-
-def store_staged_page(summary: SyncSummary, batch: list[Any], seen: set[int], *, label: str) -> list[CleanProduct]:
-    """Write one staged page through the per-page write path; the products stored, none if it rolled back."""
-    clean, invalid = split_page(batch, seen)
-    try:
-        summary.products.add(save_page(clean, invalid, run_id=summary.run_id))
-    except DatabaseError as error:  # the page rolled back whole; the run goes on with the next
-        summary.fail(f"{label} could not be stored: {error}")
-        return []
-    return clean
-
-
-def split_page(batch: list[Any], seen: set[int]) -> tuple[list[CleanProduct], dict[int, list[Violation]]]:
-    """Clean products and rejected ones (by id) of a page; ids already in ``seen`` are skipped."""
-    clean, invalid = [], {}
-    for raw in batch:
-        product_id = _product_id(raw)
-        if product_id is not None and product_id in seen:
-            continue
-        result = validate_product(raw)
-        if isinstance(result, CleanProduct):
-            clean.append(result)
-            seen.add(result.id)
-        elif product_id is not None:
-            seen.add(product_id)
-            invalid[product_id] = result
-    return clean, invalid
-
-
-def _product_id(raw: object) -> int | None:
-    product_id = raw.get("id") if isinstance(raw, dict) else None
-    return product_id if isinstance(product_id, int) and not isinstance(product_id, bool) else None
-
-
-def record_page_violations(batch: list[Any], seen: set[int], summary: SyncSummary) -> None:
-    """Count a page's rejected products; each violation (and each repeated id) becomes an audit event."""
-    for raw in batch:
-        product_id = _product_id(raw)
-        if product_id is not None and product_id in seen:
-            _record_violations(
-                summary, product_id, raw, [Violation("id.duplicate", f"id {product_id} is listed again")]
-            )
-            continue
-        result = validate_product(raw)
-        if product_id is not None:
-            seen.add(product_id)
-        if isinstance(result, CleanProduct):
-            continue
-        summary.rejected += 1
-        _record_violations(summary, product_id, raw, result)
-
-
-def _record_violations(summary: SyncSummary, product_id: int | None, raw: object, violations: list[Violation]) -> None:
-    summary.violations += len(violations)
-    record_violations(product_id, raw, violations)

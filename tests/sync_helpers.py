@@ -75,11 +75,12 @@ def _default_interrupt() -> None:
 
 def start_sync_process(*args: str, **env: str) -> subprocess.Popen:
     """Start ``manage.py sync_products`` as its own process, with Ctrl-C's default handling."""
-    return subprocess.Popen(  # pylint: disable=consider-using-with
+    # preexec_fn only resets a signal disposition: nothing that could deadlock after a fork.
+    return subprocess.Popen(  # pylint: disable=consider-using-with,subprocess-popen-preexec-fn
         [sys.executable, "manage.py", "sync_products", *args],
         cwd=PROJECT_ROOT,
         env=subprocess_env(**env),
-        preexec_fn=_default_interrupt,  # pylint: disable=subprocess-popen-preexec-fn  # it only resets a signal
+        preexec_fn=_default_interrupt,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
