@@ -6,13 +6,15 @@ between them) and the first 8 bytes of each one's hash, so ``verify_audit`` can 
 first event that differs even when an attacker recomputed every later hash, and knows an
 anchored event that has gone missing. Each process anchors only its own chains, after its
 events are committed, so an anchor never races a writer still committing. A failure to
-anchor is logged and retried by the next anchor, never raised into the work that recorded
-the events.
+anchor is logged, never raised into the work that recorded the events: the process's next
+anchor covers them, and ``audit_anchor`` (``sweep.py``) signs what a writer that ended
+between anchors left unsigned.
 """
 
 import base64
 import json
 import logging
+import os
 import threading
 import time
 import uuid
@@ -105,6 +107,25 @@ _write_lock = threading.Lock()
 _anchored: dict[tuple[str, str, str], int] = {}
 
 
+def _fresh_lock_after_fork() -> None:
+    global _write_lock  # pylint: disable=global-statement  # a lock held at fork time would never be released
+    _write_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_fresh_lock_after_fork)
+
+
+def sign_rows(rows: list[tuple[int, str]], *, reason: str, store: AnchorStore) -> list[str]:
+    """Anchor these events (seq and hash, ascending), in as many anchors as they need; the names written."""
+    signer, written = default_signer(), []
+    for first in range(0, len(rows), MAX_EVENTS_PER_ANCHOR):
+        part = rows[first : first + MAX_EVENTS_PER_ANCHOR]
+        name = anchor_name(part[-1][0], HEAD)
+        store.append(name, signed_document(head_payload(part, reason=reason), signer))
+        written.append(name)
+    return written
+
+
 def _not_anchored(using: str, done: dict[str, int]) -> tuple[list[tuple[int, str]], dict[str, int]]:
     """The seq and hash of each event of these chains after what is ``done``; each chain's newest seq."""
     events = AuditEvent.objects.using(using).filter(chain__in=list(done), seq__gt=min(done.values()))
@@ -138,12 +159,7 @@ def write_head_anchors(
         rows, newest = _not_anchored(using, done)
         if not rows:
             return []
-        signer, written = default_signer(), []
-        for first in range(0, len(rows), MAX_EVENTS_PER_ANCHOR):
-            part = rows[first : first + MAX_EVENTS_PER_ANCHOR]
-            name = anchor_name(part[-1][0], HEAD)
-            store.append(name, signed_document(head_payload(part, reason=reason), signer))
-            written.append(name)
+        written = sign_rows(rows, reason=reason, store=store)
         for chain, seq in newest.items():
             _anchored[where, using, chain] = seq
         return written

@@ -155,11 +155,13 @@ def _next_seqs(cursor: Any, vendor: str, count: int, reserve: _Reserve | None) -
     return list(range(last + 1, last + count + 1))
 
 
-def _stored_head(cursor: Any, vendor: str, chain: str) -> str:
-    mark = "?" if vendor == "sqlite" else "%s"
-    cursor.execute(f"SELECT hash FROM {_TABLE} WHERE chain = {mark} ORDER BY seq DESC LIMIT 1", [chain])
-    row = cursor.fetchone()
-    return str(row[0]) if row else GENESIS_HASH
+def _stored_head(using: str, chain: str) -> str | None:
+    """The hash of the chain's newest stored event (in this connection's transaction), or None."""
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT hash FROM {_TABLE} WHERE chain = %s ORDER BY seq DESC LIMIT 1", [chain])
+        row = cursor.fetchone()
+    return str(row[0]) if row else None
 
 
 def _link(
@@ -184,17 +186,17 @@ def _append_batch(  # pylint: disable=too-many-arguments
     batch: list[dict[str, Any]],
     using: str,
     chain: str,
-    head: str | None,
+    head: str,
     *,
     own_transaction: bool,
     reserve: _Reserve | None = None,
 ) -> tuple[list[AuditEvent], str]:
-    """Number, link and insert the events; the stored events and the chain's new head.
+    """Number, link and insert the events after ``head``; the stored events and the chain's new head.
 
-    ``head`` is the chain's last hash, or None to read it from the database. With
-    ``own_transaction`` the events commit here, in a transaction of their own; otherwise
-    they are part of the caller's. The driver's cursor is used directly: this is the path
-    every audited request takes, and Django's wrappers were a third of its cost.
+    With ``own_transaction`` the events commit here, in a transaction of their own; otherwise
+    they are part of the caller's. The driver's cursor is used directly (its errors still
+    come out as Django's): this is the path every audited request takes, and Django's cursor
+    wrappers were a third of its cost.
     """
     connection = connections[using]
     connection.ensure_connection()
@@ -202,24 +204,23 @@ def _append_batch(  # pylint: disable=too-many-arguments
     # PostgreSQL draws seqs ahead, outside any transaction, and one INSERT statement commits
     # on its own (autocommit): one round trip. SQLite numbers and inserts under its write lock.
     explicit = own_transaction and vendor == "sqlite"
-    cursor = _driver_cursor(connection)
-    try:
-        if explicit:
-            cursor.execute("BEGIN IMMEDIATE")
-        seqs = _next_seqs(cursor, vendor, len(batch), reserve)
-        if head is None:
-            head = _stored_head(cursor, vendor, chain)
-        params, head = _link(batch, seqs, chain, head, connection)
-        cursor.execute(_insert_sql(vendor, len(batch)), params)
-        ids = sorted(row[0] for row in cursor.fetchall())
-        if explicit:
-            cursor.execute("COMMIT")
-    except BaseException:
-        if explicit:
-            _roll_back(cursor)
-        raise
-    finally:
-        cursor.close()
+    with connection.wrap_database_errors:
+        cursor = _driver_cursor(connection)
+        try:
+            if explicit:
+                cursor.execute("BEGIN IMMEDIATE")
+            seqs = _next_seqs(cursor, vendor, len(batch), reserve)
+            params, head = _link(batch, seqs, chain, head, connection)
+            cursor.execute(_insert_sql(vendor, len(batch)), params)
+            ids = sorted(row[0] for row in cursor.fetchall())
+            if explicit:
+                cursor.execute("COMMIT")
+        except BaseException:
+            if explicit:
+                _roll_back(cursor)
+            raise
+        finally:
+            cursor.close()
     return _stored_events(batch, ids, using), head
 
 
@@ -285,9 +286,16 @@ def _append_in_transaction(fields: dict[str, Any], using: str) -> AuditEvent:
     """Part of the caller's own transaction: its connection, its commit (or rollback), its thread's chain."""
     key = (using, threading.get_ident())
     with _registry_lock:
-        chain = _thread_chains.setdefault(key, new_chain_id())
+        chain = _thread_chains.get(key)
+    head = None if chain is None else _stored_head(using, chain)
+    if chain is None or head is None:
+        # None of the chain's events is stored (rolled back, or pruned behind a checkpoint
+        # that pinned its last one): a new chain, rather than a second start from genesis.
+        chain, head = new_chain_id(), GENESIS_HASH
+        with _registry_lock:
+            _thread_chains[key] = chain
     _own(using, chain)
-    return _append_batch([fields], using, chain, None, own_transaction=False)[0][0]
+    return _append_batch([fields], using, chain, head, own_transaction=False)[0][0]
 
 
 def append_event(fields: dict[str, Any], *, using: str) -> AuditEvent:
@@ -304,15 +312,33 @@ def append_event(fields: dict[str, Any], *, using: str) -> AuditEvent:
         group.queue.append(pending)
         if not group.leading:
             group.leading = pending.lead = True
-    while True:
-        if pending.lead:
-            pending.lead = False
-            pending.done.clear()
-            _lead(group, using)
-        pending.done.wait()
-        if pending.event is not None or pending.error is not None:
-            break
+    try:
+        while True:
+            if pending.lead:
+                pending.lead = False
+                pending.done.clear()
+                _lead(group, using)
+            pending.done.wait()
+            if pending.event is not None or pending.error is not None:
+                break
+    except BaseException:
+        _withdraw(group, pending)  # Ctrl-C while waiting: the other threads must not wait forever
+        raise
     if pending.error is not None:
         raise pending.error
     assert pending.event is not None  # set whenever no error was
     return pending.event
+
+
+def _withdraw(group: _Group, pending: _Pending) -> None:
+    """Take a caller's event out of the queue if no leader has taken it yet, and pass on a lead it was handed."""
+    with group.lock:
+        if pending in group.queue:
+            group.queue.remove(pending)
+        if pending.lead:
+            pending.lead = False
+            if group.queue:
+                group.queue[0].lead = True
+                group.queue[0].done.set()
+            else:
+                group.leading = False

@@ -8,11 +8,11 @@ are a truncated tail. Only signed prune checkpoints may explain missing early ev
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, connections
 
 from .anchor_set import AnchorSet, load_anchor_set
 from .anchor_store import AnchorStore, anchor_store
@@ -124,7 +124,10 @@ def stored_chain_start(
             forged.setdefault(
                 anchors.first_conflict, "is anchored twice with different hashes: rewritten between anchors"
             )
-    return ChainStart(walk_start(oldest, statements, forged), anchors)
+    start = walk_start(oldest, statements, forged)
+    if connections[using].vendor == "sqlite":
+        start = replace(start, gaps_are_removals=True)
+    return ChainStart(start, anchors)
 
 
 def verify_stored_chain(

@@ -52,6 +52,8 @@ class WalkStart:
     pruned_through: int = 0
     chain_pins: Mapping[str, tuple[int, str]] = field(default_factory=dict)
     suspect: Mapping[int, str] = field(default_factory=dict)
+    # SQLite numbers events without gaps, so there any missing seq after a prune is a removal.
+    gaps_are_removals: bool = False
 
 
 def _canonical_created(value: object) -> str:
@@ -159,16 +161,28 @@ class _Walk:
             return absent, f"expected event #{absent} but found #{seq}: removed or reordered"
         return seq, f"event #{seq} does not link to the event before it: removed or reordered"
 
+    def missing_before(self, seq: int) -> tuple[int, str] | None:
+        """A removal in the gap between the previous event and ``seq``: an anchored seq, or on SQLite any."""
+        low, high = self.previous_seq + 1, seq - 1
+        self.gaps.append((low, high))
+        anchored = self.anchored_missing(low, high)
+        if anchored is not None:
+            return anchored, f"event #{anchored} is anchored (through #{seq - 1} at least) but missing: removed"
+        first = max(low, self.start.pruned_through + 1)
+        if self.start.gaps_are_removals and first <= high:
+            return first, f"expected event #{first} but found #{seq}: removed or reordered"
+        return None
+
     def problem(  # pylint: disable=too-many-return-statements  # one per way to break the chain
-        self, fields: dict[str, Any], missing: int | None
+        self, fields: dict[str, Any], missing: tuple[int, str] | None
     ) -> tuple[int, str] | None:
-        """The first thing wrong with this event (or a covered seq missing just before it)."""
+        """The first thing wrong with this event (or a removal just before it)."""
         seq, stored = fields["seq"], fields["hash"]
         broken = self.link_problem(fields)
         if broken is not None:
             return broken
         if missing is not None:
-            return missing, f"event #{missing} is anchored (through #{seq - 1} at least) but missing: removed"
+            return missing
         if not stored_hash_matches(fields):
             return seq, f"event #{seq} does not match its hash: changed"
         pin = self.start.chain_pins.get(fields["chain"])
@@ -187,21 +201,19 @@ class _Walk:
         """Walk every row; with ``to_the_end``, anchored events after the last row are a truncated tail."""
         count, head_hash = 0, GENESIS_HASH
         for fields in rows:
-            seq, missing = fields["seq"], None
-            if seq > self.previous_seq + 1:
-                self.gaps.append((self.previous_seq + 1, seq - 1))
-                missing = self.anchored_missing(self.previous_seq + 1, seq - 1)
+            seq = fields["seq"]
+            missing = self.missing_before(seq) if seq > self.previous_seq + 1 else None
             broken = self.problem(fields, missing)
             if broken is not None:
                 return ChainReport(count, head_hash, broken[0], broken[1], self.heads, self.unanchored)
             self.heads[fields["chain"]] = (seq, fields["hash"])
             self.previous_seq, head_hash, count = seq, fields["hash"], count + 1
         if to_the_end and self.anchors is not None:
-            missing = self.anchored_missing(self.previous_seq + 1, self.anchors.last_seq)
-            if missing is not None:
+            cut = self.anchored_missing(self.previous_seq + 1, self.anchors.last_seq)
+            if cut is not None:
                 through = self.anchors.last_seq
-                problem = f"event #{missing} is anchored (through #{through}) but missing: the tail was truncated"
-                return ChainReport(count, head_hash, missing, problem, self.heads, self.unanchored)
+                problem = f"event #{cut} is anchored (through #{through}) but missing: the tail was truncated"
+                return ChainReport(count, head_hash, cut, problem, self.heads, self.unanchored)
         return ChainReport(count, head_hash, chain_heads=self.heads, unanchored=self.unanchored)
 
 

@@ -102,7 +102,7 @@ def shard_run(*, shard_id: int, options: SyncOptions, actor: str) -> bool:
     # This worker's requests are in its own audit chain: sign them now, not when it next writes.
     try:
         anchor_run_end(reason="shard")
-    except Exception:  # pylint: disable=broad-exception-caught  # the events are committed; the next anchor covers them
+    except Exception:  # pylint: disable=broad-exception-caught  # committed: a later anchor or audit_anchor signs them
         logger.exception("shard %s: could not write a signed anchor", shard_id)
     return True
 

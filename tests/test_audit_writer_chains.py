@@ -2,13 +2,14 @@
 
 import subprocess
 import sys
+import threading
 from datetime import timedelta
 from io import StringIO
 from unittest import mock
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -31,11 +32,11 @@ record_event(kind="sync", outcome="ok")
 """
 
 
-def run_writers() -> dict[str, list[AuditEvent]]:
+def run_writers(script: str = WRITER) -> dict[str, list[AuditEvent]]:
     """Start the writer processes together, wait for them; each chain's events, in order."""
     processes = [
         subprocess.Popen(  # pylint: disable=consider-using-with
-            [sys.executable, "manage.py", "shell", "--no-imports", "-c", WRITER],
+            [sys.executable, "manage.py", "shell", "--no-imports", "-c", script],
             cwd=PROJECT_ROOT,
             env=subprocess_env(),
             stderr=subprocess.PIPE,
@@ -129,3 +130,62 @@ def test_the_change_view_links_to_the_neighbours_in_the_events_own_chain(admin_c
         f'<a href="{previous_url}">previous #{events[4].seq}</a> · <a href="{next_url}">next #{events[6].seq}</a>'
         in page
     )
+
+
+def test_a_thread_whose_chain_was_pruned_away_starts_a_new_one():
+    pruned, go_on, errors = threading.Event(), threading.Event(), []
+
+    def thread_writing_inside_transactions() -> None:
+        try:
+            with (
+                transaction.atomic(),
+                mock.patch("django.utils.timezone.now", return_value=timezone.now() - timedelta(days=40)),
+            ):
+                record_event(kind="fetch", outcome="ok")
+            pruned.set()
+            go_on.wait(timeout=30)
+            with transaction.atomic():
+                record_event(kind="fetch", outcome="ok")
+        except Exception as error:  # pylint: disable=broad-exception-caught  # reported by the test
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=thread_writing_inside_transactions)
+    writer.start()
+    pruned.wait(timeout=30)
+    call_command("audit_prune", "--older-than", "30", stdout=StringIO())
+    go_on.set()
+    writer.join()
+
+    assert not errors
+    assert verify().startswith("audit chain intact: 2 events")
+
+
+def test_on_sqlite_any_missing_event_is_a_removal_anchored_or_not():
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite numbers without gaps; PostgreSQL leaves them")
+    first = record_event(kind="fetch", outcome="ok")
+    with transaction.atomic():  # another chain: the first one's links stay whole
+        record_event(kind="fetch", outcome="ok")
+    record_event(kind="fetch", outcome="ok")
+    tamper("DELETE FROM audit_auditevent WHERE seq = %s", [first.seq + 1])
+
+    assert verify_fails().startswith(f"audit chain broken at event #{first.seq + 1}: expected event #{first.seq + 1}")
+
+
+def test_audit_anchor_signs_what_writers_left_unsigned_when_they_ended():
+    # Failed logins end no run: a worker recycled after them leaves them unsigned.
+    run_writers(
+        "from audit.services import record_event\nfor _ in range(5): record_event(kind='login', outcome='error')"
+    )
+    assert verify().endswith("no signed anchor yet")
+    newest = AuditEvent.objects.order_by("-seq").first()
+
+    out = StringIO()
+    call_command("audit_anchor", "--older-than", "0.001", stdout=out)
+
+    assert out.getvalue().strip() == f"signed {WRITERS * 5} events no anchor covered, in 1 anchors"
+    assert verify().endswith(f"signed anchors match through #{newest.seq}")
+    tamper("DELETE FROM audit_auditevent WHERE seq = %s", [newest.seq])
+    assert verify_fails().startswith(f"audit chain broken at event #{newest.seq}: event #{newest.seq} is anchored")

@@ -152,7 +152,7 @@ def test_a_page_the_database_refuses_is_reported_and_the_run_goes_on(api, mocker
         return save_page(clean, *args, **kwargs)
 
     # The database is the boundary here: it refuses the first page.
-    mocker.patch("catalog.sync.save_page", side_effect=refuse_product_1)
+    mocker.patch("catalog.sync_pages.save_page", side_effect=refuse_product_1)
 
     result = sync("--base-url", api.url_for("").rstrip("/"), "--no-images", "--page-size", "1")
 
