@@ -13,7 +13,9 @@ and report how many events they wrote; the total over
 the wall time is the figure. "before" is the one-ORM-transaction-per-event way this project
 used until now (kept here, verbatim in spirit, for the comparison); "now" is
 ``audit.services.record_event`` itself, redaction, anchoring and all. Every event is
-committed before the call returns in both. The chain is verified at the end.
+committed before the call returns in both. The chain is verified at the end. "bare driver"
+(one thread per writer) is the same one-row INSERT through the database driver alone, with
+no cleaning, hashing, chain or anchor: the ceiling a Python writer cannot pass on this machine.
 """
 
 import argparse
@@ -32,7 +34,7 @@ SCRATCH_DATABASE = "audit_append_bench"
 WRITER_COUNTS = (1, 2, 4)
 # One thread per process, as a loop calling record_event; eight, as the sync's download pool.
 THREAD_COUNTS = (1, 8)
-MODES = ("before", "now")
+MODES = ("before", "now", "driver")
 START_DELAY_S = 3.0
 _before_lock = threading.Lock()
 
@@ -55,6 +57,39 @@ def _before_record_event(**fields) -> None:
         fields.update(seq=last_seq + 1, prev_hash=last_hash, created_at=timezone.now(), chain="")
         fields["hash"] = event_hash(fields)
         AuditEvent(**fields).save(force_insert=True)
+
+
+def _driver_writer():
+    """The floor under any ``record_event``: the same one-row INSERT through the driver alone (one
+    thread), with no cleaning, hashing, chain or anchor. How far "now" is from it is Python's cost."""
+    # pylint: disable=import-outside-toplevel
+    from django.db import connection
+    from django.utils import timezone
+
+    from audit.models import AuditEvent
+
+    names = [field.column for field in AuditEvent._meta.concrete_fields if field.column not in ("id", "seq")]
+    connection.ensure_connection()
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        cursor, mark, seq = psycopg.Cursor(connection.connection), "%s", "nextval('audit_event_seq')"
+    else:
+        cursor, mark, seq = (
+            connection.connection.cursor(),
+            "?",
+            "(SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_auditevent)",
+        )
+    marks = ", ".join(f"{mark}::jsonb" if name == "details" and mark == "%s" else mark for name in names)
+    sql = f"INSERT INTO audit_auditevent (seq, {', '.join(names)}) VALUES ({seq}, {marks}) RETURNING id"
+
+    def write(number: int) -> None:
+        row = _event(number) | {"details": json.dumps({"page": number // 30}), "chain": "driver"}
+        row |= {"created_at": connection.ops.adapt_datetimefield_value(timezone.now()), "prev_hash": "0" * 64}
+        row["hash"] = "1" * 64
+        cursor.execute(sql, [row[name] for name in names]).fetchall()
+
+    return write
 
 
 def _event(number: int) -> dict:
@@ -90,7 +125,10 @@ def run_child(args: argparse.Namespace) -> None:
 
     from django.db import connections  # pylint: disable=import-outside-toplevel
 
-    write = now_way if args.mode == "now" else lambda number: _before_record_event(**_event(number))
+    if args.mode == "driver":
+        write = _driver_writer()
+    else:
+        write = now_way if args.mode == "now" else lambda number: _before_record_event(**_event(number))
     write(0)  # warm up: connection, prepared statements, key
     counts = [0] * args.threads
     ends = args.start + args.seconds
@@ -198,13 +236,14 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[tuple[str, int, 
                     admin.execute(f"CREATE DATABASE {name}")
                     database_url = args.postgres_url.rsplit("/", 1)[0] + f"/{name}"
                 prepare(database_url, work)
-                for threads in THREAD_COUNTS:
+                for threads in THREAD_COUNTS if mode != "driver" else (1,):
                     for writers in WRITER_COUNTS:
                         rate = measure(database_url, work, mode, writers, threads, args.seconds)
                         results[mode, writers, threads] = rate
                         label = f"{writers} writer(s) x {threads} thread(s)"
                         print(f"  {backend:<10} {mode:<6} {label}: {rate:8,.0f} events/s", flush=True)
-                print(f"  {backend} {mode}: {verified(database_url, work)}")
+                if mode != "driver":  # its rows are not chained: nothing to verify
+                    print(f"  {backend} {mode}: {verified(database_url, work)}")
         return results
     finally:
         if admin is not None:
@@ -214,14 +253,16 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[tuple[str, int, 
 
 
 def report(all_results: dict[str, dict[tuple[str, int, int], float]]) -> None:
-    """One table: events/s before and now, and the ratio, per backend, writer processes and threads each."""
-    print("\nbackend     writers  threads each   before (events/s)   now (events/s)   now/before")
+    """One table: events/s before, now and through the bare driver, per backend, writer processes and threads each."""
+    print("\nbackend     writers  threads each   before (events/s)   now (events/s)   now/before   bare driver")
     for backend, results in all_results.items():
         for threads in THREAD_COUNTS:
             for writers in WRITER_COUNTS:
                 before, now = results["before", writers, threads], results["now", writers, threads]
                 ratio = f"{now / before:>9.1f}x" if before else "        -"
-                figures = f"{before:>17,.0f}   {now:>14,.0f}   {ratio}"
+                driver = results.get(("driver", writers, threads))
+                floor = f"{driver:>12,.0f}" if driver else "           -"
+                figures = f"{before:>17,.0f}   {now:>14,.0f}   {ratio}   {floor}"
                 print(f"{backend:<11} {writers:>7}  {threads:>12}   {figures}")
 
 
