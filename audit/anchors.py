@@ -52,12 +52,6 @@ def anchor_name(last_seq: int, anchor_type: str) -> str:
     return f"{last_seq:020d}-{anchor_type}-{uuid.uuid4().hex[:12]}{ANCHOR_SUFFIX}"
 
 
-def seq_of_name(name: str) -> int | None:
-    """The last seq an anchor's name says it covers."""
-    head = name.split("-", 1)[0]
-    return int(head) if head.isdigit() else None
-
-
 def present_bitmap(seqs: list[int]) -> bytes:
     """Bit ``seq - seqs[0]`` set for each seq (ascending): which seqs of the range an anchor covers."""
     bits = bytearray((seqs[-1] - seqs[0]) // 8 + 1)
@@ -76,12 +70,6 @@ def signed_document(payload: dict[str, Any], signer: Signer) -> bytes:
     """The anchor file: the payload and its signature."""
     payload = {**payload, "key_id": signer.key_id}
     return (canonical_json({"payload": payload, "signature": signer.sign(payload)}) + "\n").encode()
-
-
-def last_anchored_seq(store: AnchorStore) -> int:
-    """The highest seq any head anchor in the store covers (0 when none does)."""
-    seqs = [seq_of_name(name) for name in store.names() if f"-{HEAD}-" in name]
-    return max((seq for seq in seqs if seq is not None), default=0)
 
 
 def head_payload(rows: list[tuple[int, str]], *, reason: str) -> dict[str, Any]:

@@ -21,7 +21,6 @@ no cleaning, hashing, chain or anchor: the ceiling a Python writer cannot pass o
 import argparse
 import json
 import os
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -149,18 +148,10 @@ def run_child(args: argparse.Namespace) -> None:
 
 
 def child_env(database_url: str, work: Path) -> dict[str, str]:
-    """A production-like environment: DEBUG off (no query log), a throwaway key and anchor store."""
-    return {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "AUDIT_SIGNING_KEY_FILE": str(work / "audit-key.pem"),
-        "AUDIT_ANCHOR_DIR": str(work / "anchors"),
-        "AUDIT_RECORD_TEST_RUNS": "0",
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "LOG_LEVEL": "ERROR",
-    }
+    """A production-like environment (``bench.common.site_env``: DEBUG off, a throwaway key and anchor store)."""
+    from bench.common import site_env  # pylint: disable=import-outside-toplevel
+
+    return site_env(work, DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="config.settings")
 
 
 def measure(database_url: str, work: Path, mode: str, writers: int, threads: int, seconds: float) -> float:  # pylint: disable=too-many-arguments
@@ -189,17 +180,9 @@ def measure(database_url: str, work: Path, mode: str, writers: int, threads: int
 
 
 def prepare(database_url: str, work: Path) -> None:
-    """Migrate the fresh database and make the signing key."""
+    """Migrate the fresh database (``child_env`` made the signing key and anchor store)."""
     env = child_env(database_url, work) | {"DEBUG": "1"}
-    (work / "anchors").mkdir()  # the store a deployment provides; verify_audit refuses a missing one
     subprocess.run([sys.executable, "manage.py", "migrate", "--verbosity", "0"], cwd=ROOT, env=env, check=True)
-    subprocess.run(
-        [sys.executable, "manage.py", "audit_keys", "--create", str(work / "audit-key.pem")],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
 
 
 def verified(database_url: str, work: Path) -> str:

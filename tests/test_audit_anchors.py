@@ -11,7 +11,7 @@ from django.db import connection
 
 from audit import anchors
 from audit.anchor_store import LocalAnchorStore
-from audit.anchors import anchor_run_end, last_anchored_seq, signed_document
+from audit.anchors import HEAD, anchor_run_end, signed_document
 from audit.append import SEQ_SEQUENCE
 from audit.chain import HASHED_FIELDS, event_hash
 from audit.models import GENESIS_HASH, AuditEvent
@@ -21,6 +21,11 @@ from tests.tampering import tamper
 from tests.verifying import verify, verify_fails
 
 pytestmark = pytest.mark.django_db
+
+
+def last_anchored_seq(store: LocalAnchorStore) -> int:
+    """The highest seq a head anchor in the store covers (its name starts with it), 0 when none does."""
+    return max((int(name.split("-", 1)[0]) for name in store.names() if f"-{HEAD}-" in name), default=0)
 
 
 def record(count: int) -> list[AuditEvent]:
