@@ -8,9 +8,9 @@ PostgreSQL is skipped when it does not answer).
 Each backend gets a fresh database (a temporary SQLite file, or a scratch PostgreSQL
 database ``audit_append_bench`` dropped afterwards), migrated once. For each way of writing,
 each writer count and 1 or 8 threads per writer (8: the sync's download pool), that many
-processes start, wait for a common start time, call the writer in a loop for ``--seconds``
-and report how many events they wrote; the total over
-the wall time is the figure. "before" is the one-ORM-transaction-per-event way this project
+processes start and warm up; once all are ready they begin together, call the writer in a
+loop for ``--seconds`` and report how many events they wrote; the total over the wall time
+is the figure. "before" is the one-ORM-transaction-per-event way this project
 used until now (kept here, verbatim in spirit, for the comparison); "now" is
 ``audit.services.record_event`` itself, redaction, anchoring and all. Every event is
 committed before the call returns in both. The chain is verified at the end. "bare driver"
@@ -34,7 +34,8 @@ WRITER_COUNTS = (1, 2, 4)
 # One thread per process, as a loop calling record_event; eight, as the sync's download pool.
 THREAD_COUNTS = (1, 8)
 MODES = ("before", "now", "driver")
-START_DELAY_S = 3.0
+# Once every writer is ready, they start together this long after.
+START_MARGIN_S = 0.5
 _before_lock = threading.Lock()
 
 
@@ -129,11 +130,13 @@ def run_child(args: argparse.Namespace) -> None:
     else:
         write = now_way if args.mode == "now" else lambda number: _before_record_event(**_event(number))
     write(0)  # warm up: connection, prepared statements, key
+    print("ready", flush=True)  # the parent starts every writer together once all are ready
+    start = float(sys.stdin.readline())
     counts = [0] * args.threads
-    ends = args.start + args.seconds
+    ends = start + args.seconds
 
     def loop(slot: int) -> None:
-        time.sleep(max(0.0, args.start - time.time()))
+        time.sleep(max(0.0, start - time.time()))
         while time.time() < ends:
             counts[slot] += 1
             write(slot * 10_000_000 + counts[slot])
@@ -156,20 +159,32 @@ def child_env(database_url: str, work: Path) -> dict[str, str]:
 
 def measure(database_url: str, work: Path, mode: str, writers: int, threads: int, seconds: float) -> float:  # pylint: disable=too-many-arguments
     """Events per second in total for ``writers`` processes of ``threads`` threads writing the ``mode`` way."""
-    start = time.time() + START_DELAY_S
-    command = [sys.executable, __file__, "--child", "--mode", mode, "--seconds", str(seconds), "--start", str(start)]
+    command = [sys.executable, __file__, "--child", "--mode", mode, "--seconds", str(seconds)]
     command += ["--threads", str(threads)]
     processes = [
         subprocess.Popen(  # pylint: disable=consider-using-with
             command,
             cwd=ROOT,
             env=child_env(database_url, work),
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         for _ in range(writers)
     ]
+    # Python and Django take seconds to start: the clock starts when every writer has, so the
+    # figure is the writers' rate alone, not their start-up competing with the first writes.
+    for process in processes:
+        assert process.stdout is not None
+        if process.stdout.readline().strip() != "ready":
+            process.wait(timeout=60)
+            raise RuntimeError(f"a writer failed to start:\n{process.stderr.read()[-2000:] if process.stderr else ''}")
+    start = time.time() + START_MARGIN_S
+    for process in processes:
+        assert process.stdin is not None
+        process.stdin.write(f"{start}\n")
+        process.stdin.flush()
     total = 0
     for process in processes:
         out, err = process.communicate(timeout=seconds + 120)
@@ -260,7 +275,6 @@ def main() -> None:
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--mode", choices=MODES, help=argparse.SUPPRESS)
-    parser.add_argument("--start", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
