@@ -22,7 +22,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, transaction
+from django.dispatch import receiver
 from django.utils import timezone
 
 from . import conf
@@ -165,23 +167,35 @@ def write_prune_anchor(*, signed_checkpoint: dict[str, Any], store: AnchorStore 
 class _Pace:
     """Events recorded since this process last anchored, when it did, and how often it anchors.
 
-    The pacing settings are read when a window starts, not on every event: this is the hot path.
+    The settings are read when a window starts, not on every event (this is the hot path), and
+    again when a test changes them (``setting_changed``).
     """
 
     events: int = 0
     since: float = field(default_factory=time.monotonic)
-    every_events: int = field(default_factory=conf.anchor_every_events)
-    every_seconds: float = field(default_factory=conf.anchor_every_seconds)
+    enabled: bool = field(default_factory=conf.anchoring_enabled)
+    every_events: int = 0
+    every_seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.enabled:  # the pace is not read, nor checked, when anchoring is off
+            self.every_events, self.every_seconds = conf.anchor_every_events(), conf.anchor_every_seconds()
 
 
 _pace: dict[str, _Pace] = {}
 
 
+@receiver(setting_changed)
+def _read_pace_afresh(*, setting: str, **_: Any) -> None:
+    if setting.startswith("AUDIT_ANCHOR"):
+        _pace.clear()
+
+
 def anchor_after(*, kind: str, outcome: str, using: str) -> None:
     """Called after each committed event: anchor at the end of a run, and every N events or T seconds."""
-    if not conf.anchoring_enabled():
-        return
     pace = _pace.get(using) or _pace.setdefault(using, _Pace())
+    if not pace.enabled:
+        return
     pace.events += 1
     if kind in RUN_END_KINDS and outcome != Outcome.STARTED:
         reason = str(kind)

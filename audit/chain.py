@@ -44,11 +44,13 @@ assert sorted(HASHED_FIELDS) == [*_BEFORE_DETAILS, "details", *_AFTER_DETAILS]  
 
 CANONICAL_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _flat_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# Built once: json.dumps with options builds an encoder on every call, a third of its cost on small values.
+_canonical_encoder = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def canonical_json(value: object) -> str:
     """One spelling for one value: sorted keys, no spaces, UTF-8 kept."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _canonical_encoder.encode(value)
 
 
 def canonical_time(moment: datetime) -> str:

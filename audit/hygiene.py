@@ -17,6 +17,8 @@ NUL_ESCAPE = "\\x00"
 
 def storable_text(value: Any) -> str:
     """Text every supported database stores as given: NUL and lone surrogates escaped."""
+    if type(value) is str and value.isascii() and "\x00" not in value:  # pylint: disable=unidiomatic-typecheck  # a str subclass may print otherwise
+        return value  # the common case: nothing to escape
     text = value if isinstance(value, str) else str(value if value is not None else "")
     if "\x00" in text:
         text = text.replace("\x00", NUL_ESCAPE)
@@ -51,11 +53,27 @@ def clean_details(value: Any) -> Any:
     return value
 
 
+# Values that JSON gives back as they were (a float only when finite): a flat object of them needs no round trip.
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+def _is_flat_plain(details: Any) -> bool:
+    return type(details) is dict and all(  # pylint: disable=unidiomatic-typecheck  # subclasses may serialize otherwise
+        type(key) is str  # pylint: disable=unidiomatic-typecheck
+        and type(value) in _PLAIN_TYPES
+        and (type(value) is not float or math.isfinite(value))  # pylint: disable=unidiomatic-typecheck
+        for key, value in details.items()
+    )
+
+
 def json_details(details: Any) -> dict[str, Any]:
-    """The details as plain JSON (unknown objects as their text), cleaned, always an object."""
+    """The details, cleaned, as the database gives them back (unknown objects as their text), always an object."""
+    if _is_flat_plain(details):  # the common case (a page number, a status), kept cheap: the hot path takes it
+        return {clean_text(key): clean_text(value) if type(value) is str else value for key, value in details.items()}  # pylint: disable=unidiomatic-typecheck
     plain = json.loads(json.dumps(details or {}, default=str))
-    cleaned: dict[str, Any] = clean_details(plain if isinstance(plain, dict) else {"value": plain})
-    return cleaned
+    cleaned = clean_details(plain if isinstance(plain, dict) else {"value": plain})
+    safe: dict[str, Any] = json.loads(json.dumps(cleaned))  # what cleaning made (lists, not tuples), as stored
+    return safe
 
 
 def bounded_int(value: Any, *, low: int, high: int) -> int | None:

@@ -11,6 +11,9 @@ SECRET_WORDS = ("token", "key", "signature", "password", "secret", "sig", "auth"
 URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>]+")
 # name=value anywhere in text (a query string cut from its URL, a header echoed in an error).
 PAIR_IN_TEXT = re.compile(r"(?P<name>[A-Za-z0-9_.\-]+)=(?P<value>[^&\s\"'<>;,]+)")
+# A URL with nothing to redact and nothing urlsplit would change: no user, no query, no fragment.
+PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.\-]+(?::(?P<port>[0-9]{1,5}))?(?:/[A-Za-z0-9._~/%\-]*)?")
+MAX_PORT = 65535
 
 
 def is_secret_parameter(name: str) -> bool:
@@ -25,6 +28,9 @@ def redact_url(url: str) -> str:
     A URL that does not parse (a bad port, a broken IPv6 host) becomes ``UNPARSABLE_URL``:
     its credentials could sit anywhere in it.
     """
+    plain = PLAIN_URL.fullmatch(url)
+    if plain and int(plain["port"] or 0) <= MAX_PORT:
+        return url  # the common case (a product or image URL), kept cheap: every event has a URL
     try:
         parts = urlsplit(url)
         port = parts.port

@@ -1,6 +1,5 @@
 """The only way events enter the audit log: ``record_event`` appends one to the hash chain."""
 
-import json
 import logging
 from typing import Any
 
@@ -8,7 +7,6 @@ from django.db import DEFAULT_DB_ALIAS
 
 from .anchors import anchor_after
 from .append import append_event
-from .chain import canonical_json
 from .context import current_run
 from .hygiene import bounded_int, clean_text, clean_url, finite_float, json_details, storable_text
 from .models import AuditEvent
@@ -22,12 +20,6 @@ SHA256_MAX_LENGTH = AuditEvent._meta.get_field("sha256").max_length
 RUN_ID_MAX_LENGTH = AuditEvent._meta.get_field("run_id").max_length
 SMALLINT_MAX = 32767  # PositiveSmallIntegerField's range on every backend
 BIGINT_MAX = 2**63 - 1
-
-
-def _json_safe(details: dict[str, Any] | None) -> dict[str, Any]:
-    """The details as the database will give them back, so the hash survives a round trip."""
-    safe: dict[str, Any] = json.loads(canonical_json(json_details(details)))
-    return safe
 
 
 def record_event(  # pylint: disable=too-many-arguments,too-many-locals
@@ -56,7 +48,9 @@ def record_event(  # pylint: disable=too-many-arguments,too-many-locals
     would be worse than a failed operation. ``using`` names another database alias,
     for writers that must not touch the default one (the test-run recorder).
     """
-    context = current_run()
+    if not (run_id and actor):  # a caller that names both (the test-run recorder) needs no context
+        context = current_run()
+        run_id, actor = run_id or context.run_id, actor or context.actor
     # Every stored string is redacted and made storable, so no value can make the write fail.
     fields: dict[str, Any] = {
         "kind": storable_text(kind),
@@ -68,11 +62,11 @@ def record_event(  # pylint: disable=too-many-arguments,too-many-locals
         "bytes": bounded_int(body_bytes, low=-BIGINT_MAX, high=BIGINT_MAX),
         "sha256": storable_text(sha256)[:SHA256_MAX_LENGTH],
         "attempt": bounded_int(attempt, low=0, high=SMALLINT_MAX) or 1,
-        "run_id": storable_text(run_id or context.run_id)[:RUN_ID_MAX_LENGTH],
+        "run_id": storable_text(run_id)[:RUN_ID_MAX_LENGTH],
         "product_id": bounded_int(product_id, low=-BIGINT_MAX, high=BIGINT_MAX),
-        "actor": clean_text(actor or context.actor)[:ACTOR_MAX_LENGTH],
+        "actor": clean_text(actor)[:ACTOR_MAX_LENGTH],
         "message": clean_text(message),
-        "details": _json_safe(details),
+        "details": json_details(details),
     }
     try:
         event = append_event(fields, using=using)

@@ -10,7 +10,8 @@ from django.core.management import call_command
 from django.db import connection
 from pytest_socket import SocketBlockedError
 
-from audit.append import SEQ_SEQUENCE, forget_chains
+from audit.append import forget_chains
+from audit.insert import SEQ_SEQUENCE
 from audit.signing import create_signing_key
 from catalog.client import new_client
 from catalog.process_role import mark_web_process, unmark_web_process

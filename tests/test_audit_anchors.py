@@ -12,8 +12,8 @@ from django.db import connection
 from audit import anchors
 from audit.anchor_store import LocalAnchorStore
 from audit.anchors import HEAD, anchor_run_end, signed_document
-from audit.append import SEQ_SEQUENCE
 from audit.chain import HASHED_FIELDS, event_hash
+from audit.insert import SEQ_SEQUENCE
 from audit.models import GENESIS_HASH, AuditEvent
 from audit.services import record_event
 from audit.signing import KeyUnavailable, Signer, create_signing_key, load_signing_key

@@ -11,7 +11,7 @@ from django.urls import reverse
 from audit import signals
 from audit.hygiene import bounded_int, clean_details, storable_text
 from audit.models import AuditEvent
-from audit.redaction import UNPARSABLE_URL, redact_text
+from audit.redaction import MAX_PORT, PLAIN_URL, UNPARSABLE_URL, redact_text, redact_url
 from audit.services import record_event
 from audit.walk import verify_chain
 
@@ -33,6 +33,29 @@ SIGNED_URL = "https://bucket.s3.amazonaws.com/a.jpg?X-Amz-Signature=abc123&token
 )
 def test_redact_text_redacts_urls_and_secret_pairs_anywhere(text, expected):
     assert redact_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "plain", "stored"),
+    [
+        ("https://dummyjson.com/products/1", True, "https://dummyjson.com/products/1"),
+        ("http://127.0.0.1:49152/image/1.jpg", True, "http://127.0.0.1:49152/image/1.jpg"),
+        ("http://mirror:080/a//b%20c", True, "http://mirror:080/a//b%20c"),
+        ("http://mirror:65536/", False, UNPARSABLE_URL),  # no such port
+        ("HTTPS://dummyjson.com/products", False, "https://dummyjson.com/products"),  # parsing lowercases the scheme
+        ("https://u:pw@dummyjson.com/", False, "https://REDACTED@dummyjson.com/"),
+        (
+            "https://dummyjson.com/products?limit=30&token=x",
+            False,
+            "https://dummyjson.com/products?limit=30&token=REDACTED",
+        ),
+    ],
+)
+def test_only_urls_that_parsing_would_keep_as_they_are_skip_it(url, plain, stored):
+    shortcut = PLAIN_URL.fullmatch(url)
+
+    assert bool(shortcut and int(shortcut["port"] or 0) <= MAX_PORT) is plain
+    assert redact_url(url) == stored
 
 
 def test_storable_text_escapes_nul_and_lone_surrogates():

@@ -48,6 +48,22 @@ def test_the_stored_row_hashes_to_the_same_value_after_a_round_trip():
     assert event.hash == event_hash({name: getattr(event, name) for name in HASHED_FIELDS})
 
 
+@pytest.mark.parametrize(
+    "details",
+    [
+        {"page": 3, "note": "ok", "ratio": 0.5, "flag": True, "none": None},  # flat: no JSON round trip on the way in
+        {"nested": {"a": [1, (2, 3)]}, 4: "an int key", "when": object()},
+    ],
+)
+def test_record_event_returns_the_event_exactly_as_stored(details):
+    returned = record_event(kind="fetch", outcome="ok", url="https://dummyjson.com/products/1", details=details)
+    stored = AuditEvent.objects.get(pk=returned.pk)
+
+    names = [field.attname for field in AuditEvent._meta.concrete_fields]
+    assert {name: getattr(returned, name) for name in names} == {name: getattr(stored, name) for name in names}
+    assert (returned._state.adding, returned._state.db) == (False, stored._state.db)  # pylint: disable=protected-access
+
+
 def test_run_context_gives_events_its_run_id_and_actor():
     with run_context(actor="command:sync_products", run_id="run-42"):
         inside = record_event(kind="fetch", outcome="ok")
