@@ -19,8 +19,10 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
+
+import psycopg
+from psycopg import errors, pq
 
 from .models import AuditEvent
 
@@ -123,8 +125,6 @@ def _roll_back(cursor: Any) -> None:
 def _insert_psycopg(connection: Any, count: int, link: Linker, reserve: Reserve | None) -> list[int]:
     """Through psycopg's cursor (one that binds on the server, so the insert is prepared): it begins
     the caller's transaction when this is its first statement."""
-    import psycopg  # pylint: disable=import-outside-toplevel  # only PostgreSQL deployments have it
-
     with psycopg.Cursor(connection.connection) as cursor:
 
         def draw(number: int) -> list[int]:
@@ -140,8 +140,6 @@ def _take(reserve: Reserve | None, draw: Callable[[int], list[int]], count: int)
 
 
 def _idle_in_autocommit(psycopg_connection: Any) -> bool:
-    from psycopg import pq  # pylint: disable=import-outside-toplevel
-
     return (
         bool(psycopg_connection.autocommit)
         and psycopg_connection.pgconn.transaction_status == pq.TransactionStatus.IDLE
@@ -156,19 +154,30 @@ def _insert_libpq(connection: Any, count: int, link: Linker, reserve: Reserve | 
     """Autocommit, straight through libpq: the statement commits on its own, in one round trip."""
     pgconn = connection.connection.pgconn
     seqs = _take(reserve, lambda number: _ints(_checked(pgconn.exec_params(_DRAW_LIBPQ, [b"%d" % number]))), count)
-    params = [None if value is None else _text(value) for value in _flat(link(seqs))]
+    rows = link(seqs)
+    for row in rows:
+        row[_CREATED_AT] = row[_CREATED_AT].isoformat()  # PostgreSQL's text form of a timestamptz
+    params = [None if value is None else str(value).encode() for value in _flat(rows)]
     if count > 1:  # several threads' events at once: rare enough not to prepare each size
         return sorted(_ints(_checked(pgconn.exec_params(_insert_sql(count, "${}").encode(), params))))
     if _prepared_on.get(connection) is not pgconn:
-        _checked(pgconn.prepare(_ONE_ROW_STATEMENT, _insert_sql(1, "${}").encode()))
+        _prepare_one_row_insert(pgconn)
         _prepared_on[connection] = pgconn
-    return _ints(_checked(pgconn.exec_prepared(_ONE_ROW_STATEMENT, params)))
+    try:
+        return _ints(_checked(pgconn.exec_prepared(_ONE_ROW_STATEMENT, params)))
+    except errors.InvalidSqlStatementName:
+        # The server forgot it (DISCARD ALL, a pooler handing over another server connection):
+        # nothing was inserted, so prepare it again and insert once more.
+        _prepare_one_row_insert(pgconn)
+        return _ints(_checked(pgconn.exec_prepared(_ONE_ROW_STATEMENT, params)))
+
+
+def _prepare_one_row_insert(pgconn: Any) -> None:
+    _checked(pgconn.prepare(_ONE_ROW_STATEMENT, _insert_sql(1, "${}").encode()))
 
 
 def _checked(result: Any) -> Any:
     """The result of a libpq call, or psycopg's error for it."""
-    from psycopg import errors, pq  # pylint: disable=import-outside-toplevel
-
     if result.status not in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK):
         raise errors.error_from_result(result)
     return result
@@ -176,13 +185,6 @@ def _checked(result: Any) -> Any:
 
 def _ints(result: Any) -> list[int]:
     return [int(result.get_value(row, 0)) for row in range(result.ntuples)]
-
-
-def _text(value: Any) -> bytes:
-    """A parameter in PostgreSQL's text format (the server casts it to the column's type)."""
-    if isinstance(value, datetime):
-        return value.isoformat().encode()
-    return str(value).encode()
 
 
 def _flat(rows: list[list[Any]]) -> list[Any]:

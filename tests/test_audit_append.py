@@ -3,10 +3,10 @@
 import threading
 
 import pytest
-from django.db import connections, transaction
+from django.db import DatabaseError, connections, transaction
 
 from audit import append
-from audit.models import AuditEvent
+from audit.models import GENESIS_HASH, AuditEvent
 from audit.services import record_event
 from audit.walk import verify_chain
 
@@ -81,3 +81,42 @@ def test_an_event_recorded_inside_a_transaction_rolls_back_with_it():
         failing_work()
 
     assert not AuditEvent.objects.exists()
+
+
+psycopg = pytest.importorskip("psycopg")
+postgresql_only = pytest.mark.skipif(
+    connections["default"].vendor != "postgresql", reason="the libpq path is PostgreSQL's"
+)
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_an_insert_statement_the_server_forgot_is_prepared_again():
+    first = record_event(kind="fetch", outcome="ok")
+    with connections["default"].cursor() as cursor:
+        cursor.execute("DISCARD ALL")  # what a pooler does when it hands the connection on
+
+    second = record_event(kind="fetch", outcome="ok")
+
+    assert list(AuditEvent.objects.order_by("seq").values_list("pk", flat=True)) == [first.pk, second.pk]
+    assert verify_chain(list(AuditEvent.objects.order_by("seq"))).intact
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_connection_comes_out_as_djangos_error_and_the_next_connection_writes_on():
+    record_event(kind="fetch", outcome="ok")
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    with psycopg.connect(**connections["default"].get_connection_params() | {"autocommit": True}) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+    with pytest.raises(DatabaseError):
+        record_event(kind="fetch", outcome="ok")
+    connections["default"].close()  # what Django does at the end of a request that saw the error
+    after = record_event(kind="fetch", outcome="ok")
+
+    assert AuditEvent.objects.count() == 2
+    assert after.prev_hash == GENESIS_HASH  # whether the lost insert committed is unknown: a new chain
+    assert verify_chain(list(AuditEvent.objects.order_by("seq"))).intact
