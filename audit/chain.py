@@ -8,6 +8,8 @@ have gaps on PostgreSQL (a rolled-back transaction keeps the numbers it drew).
 
 import hashlib
 import json
+import json.encoder
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -43,14 +45,40 @@ _AFTER_DETAILS = tuple(sorted(set(HASHED_FIELDS) - {*_BEFORE_DETAILS, "details"}
 assert sorted(HASHED_FIELDS) == [*_BEFORE_DETAILS, "details", *_AFTER_DETAILS]  # a wrong split would change every hash
 
 CANONICAL_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-_flat_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-# Built once: json.dumps with options builds an encoder on every call, a third of its cost on small values.
-_canonical_encoder = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _compact_encoder(*, sort_keys: bool) -> Callable[[object], str]:
+    """JSON with no spaces and UTF-8 kept, from an encoder built once.
+
+    ``json.dumps`` builds a ``JSONEncoder``, and ``JSONEncoder.encode`` builds json's C encoder,
+    on every call: most of the cost on the small objects of a hash, and verifying a million
+    events hashes a million times. This builds that C encoder once, with the options
+    ``JSONEncoder`` would give it (no circular check: events hold no cycles), and falls back
+    to ``JSONEncoder`` where there is no C encoder or it would spell a sample differently.
+    """
+    encoder = json.JSONEncoder(sort_keys=sort_keys, separators=(",", ":"), ensure_ascii=False)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return encoder.encode
+    try:
+        chunks = make(None, encoder.default, json.encoder.encode_basestring, None, ":", ",", sort_keys, False, True)
+    except TypeError:  # another Python's signature
+        return encoder.encode
+
+    def encode(value: object) -> str:
+        return "".join(chunks(value, 0))
+
+    sample = {"b": [1.5, None, True, -7, 'é\n"\u2028'], "a": {"z": 1e100, "y": ""}}
+    return encode if encode(sample) == encoder.encode(sample) else encoder.encode
+
+
+_flat_json = _compact_encoder(sort_keys=False)
+_canonical_json = _compact_encoder(sort_keys=True)
 
 
 def canonical_json(value: object) -> str:
     """One spelling for one value: sorted keys, no spaces, UTF-8 kept."""
-    return _canonical_encoder.encode(value)
+    return _canonical_json(value)
 
 
 def canonical_time(moment: datetime) -> str:

@@ -71,9 +71,8 @@ def insert_events(
     """Number ``count`` events, have ``link`` make their rows, insert them; their ids, ascending.
 
     With ``own_transaction`` they commit here, in a transaction of their own; otherwise they
-    are part of the caller's. PostgreSQL takes seqs from ``reserve`` when given (none inside
-    the caller's transaction: a rollback must not leave drawn seqs behind for later use).
-    Driver errors come out as Django's.
+    are part of the caller's. PostgreSQL takes seqs from ``reserve`` when given, else draws
+    just ``count``. Driver errors come out as Django's.
     """
     connection.ensure_connection()
     with connection.wrap_database_errors:
@@ -86,7 +85,7 @@ def insert_events(
 
 @functools.lru_cache(maxsize=32)
 def _insert_sql(rows: int, mark: str) -> str:
-    """A multi-row insert of ``rows`` events, with ``mark(n)`` (the n-th parameter, from 0) as placeholders."""
+    """A multi-row insert of ``rows`` events; each placeholder is ``mark`` formatted with its number, from 1."""
     marks = iter(range(rows * len(COLUMNS)))
     values = ", ".join("(" + ", ".join(mark.format(next(marks) + 1) for _ in COLUMNS) + ")" for _ in range(rows))
     columns = ", ".join(f'"{name}"' for name in COLUMNS)

@@ -1,5 +1,6 @@
 """The audit log: one way in, a hash chain that catches tampering, and no way to rewrite history."""
 
+import json
 import threading
 
 import pytest
@@ -7,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from audit.chain import HASHED_FIELDS, event_hash
+from audit.chain import HASHED_FIELDS, canonical_json, event_hash
 from audit.context import run_context
 from audit.models import GENESIS_HASH, AppendOnlyError, AuditEvent
 from audit.services import record_event
@@ -46,6 +47,21 @@ def test_the_stored_row_hashes_to_the_same_value_after_a_round_trip():
 
     assert event.duration_ms == 12.346
     assert event.hash == event_hash({name: getattr(event, name) for name in HASHED_FIELDS})
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"b": [1.5, None, True, False, -7, 10**30], "a": {"z": 1e100, "y": ""}},
+        {"é": 'ü\u2028\x00"\\\n', "emoji": "\U0001f600"},
+        "text",
+        [],
+        float("nan"),
+    ],
+)
+def test_canonical_json_spells_values_as_json_dumps_does(value):
+    # The text every hash covers: the encoder built once must write what json.dumps writes.
+    assert canonical_json(value) == json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 @pytest.mark.parametrize(
