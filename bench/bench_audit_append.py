@@ -1,17 +1,19 @@
 """Benchmark audit appends: events/s for 1, 2 and 4 writer processes, on SQLite and PostgreSQL, before and now.
 
-Run: ``.venv/bin/python bench/bench_audit_append.py`` (about four minutes). Options:
+Run: ``.venv/bin/python bench/bench_audit_append.py`` (about six minutes). Options:
 ``--seconds 5`` per measurement, ``--backends sqlite,postgresql``, ``--postgres-url URL``
 (default ``$BENCH_POSTGRES_URL``, else the local ``postgres://postgres@127.0.0.1:5432/test``;
 PostgreSQL is skipped when it does not answer).
 
-Each backend gets a fresh database (a temporary SQLite file, or a scratch PostgreSQL
-database ``audit_append_bench`` dropped afterwards), migrated once. For each way of writing,
-each writer count and 1 or 8 threads per writer (8: the sync's download pool), that many
-processes start and warm up; once all are ready they begin together, call the writer in a
-loop for ``--seconds`` and report how many events they wrote; the total over the wall time
-is the figure. "before" is the one-ORM-transaction-per-event way this project
-used until now (kept here, verbatim in spirit, for the comparison); "now" is
+Each way of writing gets a fresh database per backend (a temporary SQLite file, or a scratch
+PostgreSQL database ``audit_append_bench_<way>`` dropped afterwards), migrated once. For each
+writer count and 1 or 8 threads per writer (8: the sync's download pool) the ways take turns,
+so that a machine whose speed drifts shifts them alike: that many processes start and warm
+up; once all are ready they begin together, call the writer in a loop for ``--seconds`` and
+report how many events they wrote; the total over the wall time is the figure.
+
+"before" is the one-ORM-transaction-per-event way this project used until now (kept here,
+verbatim in spirit, for the comparison); "now" is
 ``audit.services.record_event`` itself, redaction, anchoring and all. Every event is
 committed before the call returns in both. The chain is verified at the end. "bare driver"
 (one thread per writer) is the same one-row INSERT as plain Python code would send it, through
@@ -226,30 +228,36 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[tuple[str, int, 
             print(f"postgresql: skipped, {args.postgres_url} does not answer")
             return None
     results = {}
-    try:
-        for mode in MODES:
-            with tempfile.TemporaryDirectory(prefix="bench-append-") as folder:
-                work, database_url = Path(folder), f"sqlite:///{folder}/bench.sqlite3"
+    with tempfile.TemporaryDirectory(prefix="bench-append-") as folder:
+        try:
+            databases = {}
+            for mode in MODES:
+                work, database_url = Path(folder) / mode, f"sqlite:///{folder}/{mode}/bench.sqlite3"
+                work.mkdir()
                 if admin is not None:
                     name = f"{SCRATCH_DATABASE}_{mode}"
                     admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
                     admin.execute(f"CREATE DATABASE {name}")
                     database_url = args.postgres_url.rsplit("/", 1)[0] + f"/{name}"
                 prepare(database_url, work)
-                for threads in THREAD_COUNTS if mode != "driver" else (1,):
-                    for writers in WRITER_COUNTS:
-                        rate = measure(database_url, work, mode, writers, threads, args.seconds)
+                databases[mode] = database_url, work
+            # The ways take turns at each writer count, so a machine whose speed drifts over
+            # minutes (a shared host) shifts them alike and the ratios hold.
+            for threads in THREAD_COUNTS:
+                for writers in WRITER_COUNTS:
+                    for mode in MODES if threads == 1 else MODES[:-1]:  # the bare driver is one thread
+                        rate = measure(*databases[mode], mode, writers, threads, args.seconds)
                         results[mode, writers, threads] = rate
                         label = f"{writers} writer(s) x {threads} thread(s)"
                         print(f"  {backend:<10} {mode:<6} {label}: {rate:8,.0f} events/s", flush=True)
-                if mode != "driver":  # its rows are not chained: nothing to verify
-                    print(f"  {backend} {mode}: {verified(database_url, work)}")
-        return results
-    finally:
-        if admin is not None:
-            for mode in MODES:
-                admin.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DATABASE}_{mode} WITH (FORCE)")
-            admin.close()
+            for mode in MODES[:-1]:  # the bare driver's rows are not chained: nothing to verify
+                print(f"  {backend} {mode}: {verified(*databases[mode])}")
+            return results
+        finally:
+            if admin is not None:
+                for mode in MODES:
+                    admin.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DATABASE}_{mode} WITH (FORCE)")
+                admin.close()
 
 
 def report(all_results: dict[str, dict[tuple[str, int, int], float]]) -> None:
