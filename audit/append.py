@@ -19,7 +19,6 @@ time) continues from the highest stored. The signed anchors (``anchors.py``) sig
 chain's events; ``walk.py`` verifies every chain.
 """
 
-import logging
 import os
 import secrets
 import threading
@@ -33,8 +32,6 @@ from django.utils import timezone
 from .chain import canonical_event_hash, canonical_json, canonical_time
 from .insert import COLUMNS, Reserve, insert_events
 from .models import GENESIS_HASH, AuditEvent
-
-logger = logging.getLogger(__name__)
 
 # A transaction holds at most this many events (SQLite allows 32,766 parameters per statement).
 MAX_BATCH = 500

@@ -53,23 +53,28 @@ def clean_details(value: Any) -> Any:
     return value
 
 
-# Values that JSON gives back as they were (a float only when finite): a flat object of them needs no round trip.
+# Types JSON gives back as they were (floats when finite); exactly these: subclasses (an IntEnum, a
+# StrEnum) may serialize as something else.
 _PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
 
 
 def _is_flat_plain(details: Any) -> bool:
-    return type(details) is dict and all(  # pylint: disable=unidiomatic-typecheck  # subclasses may serialize otherwise
-        type(key) is str  # pylint: disable=unidiomatic-typecheck
-        and type(value) in _PLAIN_TYPES
-        and (type(value) is not float or math.isfinite(value))  # pylint: disable=unidiomatic-typecheck
+    """A dict of plain values under text keys: cleaning it needs no JSON round trip."""
+    # pylint: disable=unidiomatic-typecheck  # exact types, as above
+    return type(details) is dict and all(
+        type(key) is str and type(value) in _PLAIN_TYPES and (type(value) is not float or math.isfinite(value))
         for key, value in details.items()
     )
 
 
 def json_details(details: Any) -> dict[str, Any]:
     """The details, cleaned, as the database gives them back (unknown objects as their text), always an object."""
-    if _is_flat_plain(details):  # the common case (a page number, a status), kept cheap: the hot path takes it
-        return {clean_text(key): clean_text(value) if type(value) is str else value for key, value in details.items()}  # pylint: disable=unidiomatic-typecheck
+    if not details:
+        return {}
+    if _is_flat_plain(details):  # the common case (a page number, a status), kept cheap: this is every event's path
+        return {
+            clean_text(key): clean_text(value) if isinstance(value, str) else value for key, value in details.items()
+        }
     plain = json.loads(json.dumps(details or {}, default=str))
     cleaned = clean_details(plain if isinstance(plain, dict) else {"value": plain})
     safe: dict[str, Any] = json.loads(json.dumps(cleaned))  # what cleaning made (lists, not tuples), as stored
