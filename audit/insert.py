@@ -13,7 +13,9 @@ per database:
   highest stored seq: only one writer numbers at a time.
 """
 
+import contextlib
 import functools
+import hashlib
 import logging
 import time
 import weakref
@@ -40,7 +42,6 @@ assert all(model_field.column == model_field.attname for model_field in AuditEve
 _CREATED_AT = COLUMNS.index("created_at")
 _DRAW_SQL = f"SELECT nextval('{SEQ_SEQUENCE}') FROM generate_series(1, %s)"
 _DRAW_LIBPQ = _DRAW_SQL.replace("%s", "$1").encode()
-_ONE_ROW_STATEMENT = b"audit_insert_one_event"
 
 # Makes the rows of ``count`` events given their seqs (ascending): column values in ``COLUMNS`` order.
 Linker = Callable[[list[int]], list[list[Any]]]
@@ -92,6 +93,10 @@ def _insert_sql(rows: int, mark: str) -> str:
     return f"INSERT INTO {_TABLE} ({columns}) VALUES {values} RETURNING id"
 
 
+# Named after its text, so a session that outlived a deploy never runs an older statement under its name.
+_ONE_ROW_STATEMENT = b"audit_insert_" + hashlib.sha256(_insert_sql(1, "${}").encode()).hexdigest()[:16].encode()
+
+
 def _insert_sqlite(connection: Any, count: int, link: Linker, *, own_transaction: bool) -> list[int]:
     cursor = connection.connection.cursor()
     try:
@@ -129,13 +134,9 @@ def _insert_psycopg(connection: Any, count: int, link: Linker, reserve: Reserve 
         def draw(number: int) -> list[int]:
             return sorted(row[0] for row in cursor.execute(_DRAW_SQL, [number]).fetchall())
 
-        seqs = _take(reserve, draw, count)
+        seqs = reserve.take(draw, count) if reserve is not None else draw(count)
         cursor.execute(_insert_sql(count, "%s"), _flat(link(seqs)))
         return sorted(row[0] for row in cursor.fetchall())
-
-
-def _take(reserve: Reserve | None, draw: Callable[[int], list[int]], count: int) -> list[int]:
-    return reserve.take(draw, count) if reserve is not None else draw(count)
 
 
 def _idle_in_autocommit(psycopg_connection: Any) -> bool:
@@ -145,41 +146,60 @@ def _idle_in_autocommit(psycopg_connection: Any) -> bool:
     )
 
 
-# Django's connection: the libpq connection the one-row insert was prepared on.
-_prepared_on: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
+# The psycopg connections (database sessions) the one-row insert is prepared on.
+_prepared_on: "weakref.WeakSet[Any]" = weakref.WeakSet()
 
 
 def _insert_libpq(connection: Any, count: int, link: Linker, reserve: Reserve | None) -> list[int]:
-    """Autocommit, straight through libpq: the statement commits on its own, in one round trip."""
+    """Autocommit, straight through libpq: the statement commits on its own, in one round trip.
+
+    libpq waits for the server itself, so Ctrl-C lands when the statement returns, not
+    during it: an autocommit insert into an append-only table takes no lock that makes it wait.
+    """
     pgconn = connection.connection.pgconn
-    seqs = _take(reserve, lambda number: _ints(_checked(pgconn.exec_params(_DRAW_LIBPQ, [b"%d" % number]))), count)
+    draw = _draw_libpq(pgconn)
+    seqs = reserve.take(draw, count) if reserve is not None else draw(count)
     rows = link(seqs)
     for row in rows:
         row[_CREATED_AT] = row[_CREATED_AT].isoformat()  # PostgreSQL's text form of a timestamptz
-    params = [None if value is None else str(value).encode() for value in _flat(rows)]
+    # str.encode: the text that was hashed, even from a str subclass that prints otherwise.
+    params = [
+        None if value is None else str.encode(value if isinstance(value, str) else str(value)) for value in _flat(rows)
+    ]
     if count > 1:  # several threads' events at once: rare enough not to prepare each size
-        return sorted(_ints(_checked(pgconn.exec_params(_insert_sql(count, "${}").encode(), params))))
-    if _prepared_on.get(connection) is not pgconn:
+        return sorted(_ints(_checked(pgconn.exec_params(_insert_sql(count, "${}").encode(), params), pgconn)))
+    if connection.connection not in _prepared_on:
         _prepare_one_row_insert(pgconn)
-        _prepared_on[connection] = pgconn
+        _prepared_on.add(connection.connection)
     try:
-        return _ints(_checked(pgconn.exec_prepared(_ONE_ROW_STATEMENT, params)))
+        return _ints(_checked(pgconn.exec_prepared(_ONE_ROW_STATEMENT, params), pgconn))
     except errors.InvalidSqlStatementName:
         # The server forgot it (DISCARD ALL, a pooler handing over another server connection):
         # nothing was inserted, so prepare it again and insert once more.
         _prepare_one_row_insert(pgconn)
-        return _ints(_checked(pgconn.exec_prepared(_ONE_ROW_STATEMENT, params)))
+        return _ints(_checked(pgconn.exec_prepared(_ONE_ROW_STATEMENT, params), pgconn))
+
+
+def _draw_libpq(pgconn: Any) -> Callable[[int], list[int]]:
+    def draw(count: int) -> list[int]:
+        return sorted(_ints(_checked(pgconn.exec_params(_DRAW_LIBPQ, [b"%d" % count]), pgconn)))
+
+    return draw
 
 
 def _prepare_one_row_insert(pgconn: Any) -> None:
-    _checked(pgconn.prepare(_ONE_ROW_STATEMENT, _insert_sql(1, "${}").encode()))
+    # A session that has it already (a pooled one) has this very statement: the name carries its hash.
+    with contextlib.suppress(errors.DuplicatePreparedStatement):
+        _checked(pgconn.prepare(_ONE_ROW_STATEMENT, _insert_sql(1, "${}").encode()), pgconn)
 
 
-def _checked(result: Any) -> Any:
-    """The result of a libpq call, or psycopg's error for it."""
-    if result.status not in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK):
-        raise errors.error_from_result(result)
-    return result
+def _checked(result: Any, pgconn: Any) -> Any:
+    """The result of a libpq call, or psycopg's error for it (OperationalError when the connection is lost)."""
+    if result.status in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK):
+        return result
+    if pgconn.status == pq.ConnStatus.BAD:
+        raise psycopg.OperationalError(pgconn.error_message.decode(errors="replace").strip())
+    raise errors.error_from_result(result)
 
 
 def _ints(result: Any) -> list[int]:

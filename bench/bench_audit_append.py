@@ -182,8 +182,10 @@ def measure(database_url: str, work: Path, mode: str, writers: int, threads: int
     for process in processes:
         assert process.stdout is not None
         if process.stdout.readline().strip() != "ready":
-            process.wait(timeout=60)
-            raise RuntimeError(f"a writer failed to start:\n{process.stderr.read()[-2000:] if process.stderr else ''}")
+            for other in processes:  # the others would wait for a start that never comes
+                other.kill()
+            _, err = process.communicate(timeout=60)
+            raise RuntimeError(f"a writer failed to start:\n{err[-2000:]}")
     start = time.time() + START_MARGIN_S
     for process in processes:
         assert process.stdin is not None

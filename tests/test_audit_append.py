@@ -1,11 +1,13 @@
 """Group commit: threads recording at once share transactions, every caller gets its own committed event."""
 
+import enum
 import threading
 
+import psycopg
 import pytest
-from django.db import DatabaseError, connections, transaction
+from django.db import OperationalError, connections, transaction
 
-from audit import append
+from audit import append, insert
 from audit.models import GENESIS_HASH, AuditEvent
 from audit.services import record_event
 from audit.walk import verify_chain
@@ -83,7 +85,21 @@ def test_an_event_recorded_inside_a_transaction_rolls_back_with_it():
     assert not AuditEvent.objects.exists()
 
 
-psycopg = pytest.importorskip("psycopg")
+class Flavour(str, enum.Enum):  # noqa: UP042  # not a StrEnum, which prints its text
+    """Prints as "Flavour.SOUR"; its text is "sour"."""
+
+    SOUR = "sour"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_str_subclass_is_stored_as_the_text_that_was_hashed():
+    record_event(kind="fetch", outcome="ok", message=Flavour.SOUR)
+
+    stored = AuditEvent.objects.get()
+    assert stored.message == "sour"
+    assert verify_chain([stored]).intact
+
+
 postgresql_only = pytest.mark.skipif(
     connections["default"].vendor != "postgresql", reason="the libpq path is PostgreSQL's"
 )
@@ -104,6 +120,20 @@ def test_an_insert_statement_the_server_forgot_is_prepared_again():
 
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
+def test_a_session_that_has_the_insert_prepared_already_is_used_as_it_is():
+    connection = connections["default"]
+    connection.ensure_connection()
+    # A pooled session another connection prepared it on: this connection has not seen it.
+    statement = insert._insert_sql(1, "${}").encode()  # pylint: disable=protected-access  # the very statement
+    connection.connection.pgconn.prepare(insert._ONE_ROW_STATEMENT, statement)  # pylint: disable=protected-access
+
+    event = record_event(kind="fetch", outcome="ok")
+
+    assert AuditEvent.objects.get().pk == event.pk
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
 def test_a_lost_connection_comes_out_as_djangos_error_and_the_next_connection_writes_on():
     record_event(kind="fetch", outcome="ok")
     with connections["default"].cursor() as cursor:
@@ -112,7 +142,7 @@ def test_a_lost_connection_comes_out_as_djangos_error_and_the_next_connection_wr
     with psycopg.connect(**connections["default"].get_connection_params() | {"autocommit": True}) as other:
         other.execute("SELECT pg_terminate_backend(%s)", [pid])
 
-    with pytest.raises(DatabaseError):
+    with pytest.raises(OperationalError):
         record_event(kind="fetch", outcome="ok")
     connections["default"].close()  # what Django does at the end of a request that saw the error
     after = record_event(kind="fetch", outcome="ok")
